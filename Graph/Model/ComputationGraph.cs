@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+
+namespace Symbolic.Graph
+{
+    /// <summary>
+    /// An immutable, validated computation DAG closed by a loss. Node ids are indices into <see cref="Nodes"/>,
+    /// which is a topological order (every parent precedes its children). Derived facts (children, the
+    /// longest path to the output) are computed once on construction. Equality is by value.
+    /// </summary>
+#if SYMBOLIC_GENERATOR
+    internal
+#else
+    public
+#endif
+    sealed record ComputationGraph
+    {
+        private ComputationGraph(string name, EquatableArray<Node> nodes, int outputId, LossKind loss)
+        {
+            Name = name;
+            Nodes = nodes;
+            OutputId = outputId;
+            Loss = loss;
+            var children = new List<int>[nodes.Count];
+            for (int i = 0; i < nodes.Count; i++) children[i] = new List<int>();
+            foreach (var node in nodes)
+            {
+                foreach (var p in node.Inputs.Distinct()) children[p].Add(node.Id);
+            }
+            Children = children.Select(c => c.ToEquatableArray()).ToEquatableArray();
+            InputIds = nodes.Where(n => n.Role == NodeRole.Input).Select(n => n.Id).ToEquatableArray();
+            ParameterIds = nodes.Where(n => n.Role == NodeRole.Parameter).Select(n => n.Id).ToEquatableArray();
+            UnitIds = nodes.Where(n => n.Role == NodeRole.Computed).Select(n => n.Id).ToEquatableArray();
+            var distance = new int[nodes.Count];
+            for (int i = nodes.Count - 1; i >= 0; i--)
+            {
+                int best = i == outputId ? 0 : -1;
+                foreach (var c in children[i])
+                {
+                    if (nodes[c].Role == NodeRole.Computed && distance[c] >= 0) best = Math.Max(best, distance[c] + 1);
+                }
+                distance[i] = best;
+            }
+            DistanceToOutput = distance.ToEquatableArray();
+            RelaxationDepth = UnitIds.Select(i => distance[i]).DefaultIfEmpty(0).Max();
+        }
+
+        /// <summary>The graph's name (the declaring class for generated graphs).</summary>
+        public string Name { get; }
+
+        /// <summary>All nodes, indexed by id, in topological order.</summary>
+        public EquatableArray<Node> Nodes { get; }
+
+        /// <summary>The id of the node the loss is applied to.</summary>
+        public int OutputId { get; }
+
+        /// <summary>The loss applied to the output node.</summary>
+        public LossKind Loss { get; }
+
+        /// <summary>For each node id, the distinct ids of the nodes that consume it.</summary>
+        public EquatableArray<EquatableArray<int>> Children { get; }
+
+        /// <summary>Ids of the input nodes, in declaration order.</summary>
+        public EquatableArray<int> InputIds { get; }
+
+        /// <summary>Ids of the parameter nodes (weights and biases), in declaration order.</summary>
+        public EquatableArray<int> ParameterIds { get; }
+
+        /// <summary>Ids of the computed nodes: those that carry a relaxation unit.</summary>
+        public EquatableArray<int> UnitIds { get; }
+
+        /// <summary>For each node, the length (in edges) of the longest path through computed nodes to the output.</summary>
+        public EquatableArray<int> DistanceToOutput { get; }
+
+        /// <summary>
+        /// The longest path from any unit to the output: synchronous relaxation with eta = 1 is exact after this
+        /// many steps, because the relaxation's coupling matrix is nilpotent with this index.
+        /// </summary>
+        public int RelaxationDepth { get; }
+
+        /// <summary>The output node.</summary>
+        public Node Output => Nodes[OutputId];
+
+        /// <summary>The node named <paramref name="name"/>.</summary>
+        /// <exception cref="KeyNotFoundException">No node has that name.</exception>
+        public Node this[string name] => Nodes.FirstOrDefault(n => n.Name == name)
+            ?? throw new KeyNotFoundException("Graph '" + Name + "' has no node named '" + name + "'.");
+
+        /// <summary>
+        /// Validates a node list and makes a graph of it. Used by <see cref="GraphBuilder"/> and by generated code;
+        /// every check that the builder makes is made here again, so no invalid graph value can exist.
+        /// </summary>
+        /// <exception cref="GraphBuildException">The nodes do not form a valid graph.</exception>
+        public static ComputationGraph Create(string name, IEnumerable<Node> nodes, int outputId, LossKind loss)
+        {
+            var list = nodes.ToImmutableArray();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < list.Length; i++)
+            {
+                var node = list[i];
+                if (node.Id != i) throw new GraphBuildException(node.Name, "Node '" + node.Name + "' has id " + node.Id + " but sits at index " + i + "; ids must equal indices.");
+                if (string.IsNullOrWhiteSpace(node.Name)) throw new GraphBuildException("#" + i, "Node #" + i + " has an empty name.");
+                if (!names.Add(node.Name)) throw new GraphBuildException(node.Name, "Two nodes are named '" + node.Name + "'; node names must be unique.");
+                foreach (var p in node.Inputs)
+                {
+                    if (p < 0 || p >= i) throw new GraphBuildException(node.Name, "Node '" + node.Name + "' refers to unknown node #" + p + " (parents must be added before their children).");
+                }
+                var expected = OpRules.InferShape(node.Name, node.Op, node.Inputs.Select(p => list[p]).ToList(), node.Shape, node.Alpha);
+                if (!expected.Equals(node.Shape)) throw new GraphBuildException(node.Name, "Node '" + node.Name + "' declares shape " + node.Shape + " but its op " + node.Op + " gives " + expected + ".");
+            }
+            if (outputId < 0 || outputId >= list.Length) throw new GraphBuildException("output", "The output id " + outputId + " is not a node of graph '" + name + "'.");
+            var output = list[outputId];
+            if (output.Role != NodeRole.Computed) throw new GraphBuildException(output.Name, "The output '" + output.Name + "' is " + (output.Role == NodeRole.Input ? "an input" : "a parameter") + "; the loss needs a computed node.");
+            if (!output.Shape.IsVector) throw new GraphBuildException(output.Name, "The output '" + output.Name + "' has shape " + output.Shape + "; the loss needs a vector.");
+
+            var reaches = new bool[list.Length];
+            reaches[outputId] = true;
+            for (int i = outputId; i >= 0; i--)
+            {
+                if (!reaches[i]) continue;
+                foreach (var p in list[i].Inputs) reaches[p] = true;
+            }
+            for (int i = 0; i < list.Length; i++)
+            {
+                if (!reaches[i]) throw new GraphBuildException(list[i].Name, "Node '" + list[i].Name + "' does not reach the output '" + output.Name + "'; remove it or use it.");
+            }
+            if (!list.Any(n => n.Role == NodeRole.Input)) throw new GraphBuildException(output.Name, "Graph '" + name + "' has no input.");
+            return new ComputationGraph(name, list.ToEquatableArray(), outputId, loss);
+        }
+
+        /// <inheritdoc/>
+        public bool Equals(ComputationGraph? other) =>
+            other is not null && Name == other.Name && Nodes.Equals(other.Nodes) && OutputId == other.OutputId && Loss == other.Loss;
+
+        /// <inheritdoc/>
+        public override int GetHashCode() => (Name.GetHashCode() * 31 + Nodes.GetHashCode()) * 31 + OutputId * 7 + (int)Loss;
+
+        /// <inheritdoc/>
+        public override string ToString() =>
+            "graph " + Name + " (" + Loss + " on " + Output.Name + "):" + "\n" +
+            string.Join("\n", Nodes.Select(n => "  " + n.Name + " = " + n.Op + (n.Op == OpKind.LeakyRelu ? "(" + n.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")" : "") +
+                "(" + string.Join(", ", n.Inputs.Select(p => Nodes[p].Name)) + ") : " + n.Shape));
+    }
+}

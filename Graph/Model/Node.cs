@@ -1,0 +1,28 @@
+namespace Symbolic.Graph
+{
+    /// <summary>
+    /// One node of a computation graph: its stable id (its index in the graph, which is a topological
+    /// order), a unique name, the op, the ids of its parents in argument order, and its per-sample shape.
+    /// </summary>
+    /// <param name="Id">Stable id, equal to the node's index in <see cref="ComputationGraph.Nodes"/>.</param>
+    /// <param name="Name">Unique name within the graph (parameters are looked up by it).</param>
+    /// <param name="Op">The operation.</param>
+    /// <param name="Inputs">Parent ids, in argument order.</param>
+    /// <param name="Shape">Per-sample shape of the value (for parameters, the parameter's shape).</param>
+    /// <param name="Alpha">The negative slope of a leaky ReLU; zero for every other op.</param>
+#if SYMBOLIC_GENERATOR
+    internal
+#else
+    public
+#endif
+    sealed record Node(int Id, string Name, OpKind Op, EquatableArray<int> Inputs, Shape Shape, double Alpha = 0.0)
+    {
+        /// <summary>Whether the node is an input, a parameter or computed.</summary>
+        public NodeRole Role => Op == OpKind.Input ? NodeRole.Input
+            : Op == OpKind.Weight || Op == OpKind.Bias ? NodeRole.Parameter
+            : NodeRole.Computed;
+
+        /// <summary>The number of elements per sample.</summary>
+        public int Size => Shape.Size;
+    }
+}

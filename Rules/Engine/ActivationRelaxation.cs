@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+using Symbolic.Rules.Ops;
+
+namespace Symbolic.Rules;
+
+/// <summary>The order in which relaxation units are updated within one iteration.</summary>
+public enum RelaxationSchedule
+{
+    /// <summary>Every unit from the previous iteration's values at once (Jacobi): the paper's single parallel phase.</summary>
+    Synchronous,
+    /// <summary>Units from the output down, each using the values just updated above it (Gauss-Seidel), as in the authors' main.py.</summary>
+    TopDown,
+}
+
+/// <summary>Settings of the relaxation phase.</summary>
+/// <param name="Eta">The step size of x_i &lt;- x_i + eta (-x_i + sum_j J_ji^T x_j); the authors use 0.1.</param>
+/// <param name="MaxIterations">The iteration budget; the authors run 100.</param>
+/// <param name="Tolerance">Stop once the L2 norm of an iteration's update over all units and samples falls below this (0: run the whole budget).</param>
+/// <param name="Schedule">Synchronous (Jacobi) or top-down sweep.</param>
+public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous)
+{
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (!(Eta > 0 && Eta <= 1)) throw new ArgumentException("Relaxation eta must be in (0, 1]; got " + Eta + ".");
+        if (MaxIterations < 0) throw new ArgumentException("Relaxation max iterations must be non-negative; got " + MaxIterations + ".");
+        if (!(Tolerance >= 0)) throw new ArgumentException("Relaxation tolerance must be non-negative; got " + Tolerance + ".");
+    }
+}
+
+/// <summary>What a relaxation produced.</summary>
+/// <param name="Units">The relaxed unit x_i by node id (size x batch); null for inputs and parameters.</param>
+/// <param name="Iterations">The iterations run.</param>
+/// <param name="Residuals">The L2 norm of each iteration's update, over all units and samples, in order.</param>
+/// <param name="Converged">True when the tolerance was reached within the budget.</param>
+public sealed record RelaxationResult(ImmutableArray<Matrix<double>?> Units, int Iterations, ImmutableArray<double> Residuals, bool Converged);
+
+/// <summary>
+/// Activation Relaxation (Millidge et al. 2020, arXiv 2009.05359, Appendix A), float64. Every computed node has a
+/// unit initialised at its feedforward value; the output unit is clamped to dL/dv_out; the others follow
+/// x_i &lt;- x_i + eta (-x_i + sum_{j in children(i)} J_ji^T x_j) with the Jacobians frozen at the forward pass.
+/// The fixed point is backprop's adjoint.
+/// </summary>
+public static class ActivationRelaxation
+{
+    /// <summary>Relaxes the units of <paramref name="record"/>'s graph.</summary>
+    public static RelaxationResult Relax(ForwardRecord record, RelaxationOptions options)
+    {
+        options.Validate();
+        var graph = record.Graph;
+        var units = new Matrix<double>?[graph.Nodes.Count];
+        foreach (var id in graph.UnitIds) units[id] = record.Values[id].Clone();
+        units[graph.OutputId] = record.LossGradient.Clone();
+        var parentsOf = new Matrix<double>[graph.Nodes.Count][];
+        foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);
+
+        // Units in reverse topological order, output excluded: the top-down sweep's order.
+        var free = graph.UnitIds.Where(id => id != graph.OutputId).Reverse().ToArray();
+        var residuals = ImmutableArray.CreateBuilder<double>();
+        bool converged = false;
+        int iteration = 0;
+        while (iteration < options.MaxIterations)
+        {
+            double squared = 0;
+            var source = options.Schedule == RelaxationSchedule.Synchronous ? (Matrix<double>?[])units.Clone() : units;
+            foreach (var id in free)
+            {
+                var x = units[id]!;
+                var drive = Drive(graph, id, source, parentsOf, x.RowCount, x.ColumnCount);
+                var update = options.Eta * (drive - x);
+                squared += update.PointwiseMultiply(update).Enumerate().Sum();
+                units[id] = x + update;
+            }
+            iteration++;
+            double residual = Math.Sqrt(squared);
+            residuals.Add(residual);
+            if (options.Tolerance > 0 && residual < options.Tolerance)
+            {
+                converged = true;
+                break;
+            }
+        }
+        return new RelaxationResult(units.ToImmutableArray(), iteration, residuals.ToImmutable(), converged);
+    }
+
+    /// <summary>
+    /// AR's local parameter updates: for each parameter, the VJP of each consuming node (MatVec: x_c ⊗ input;
+    /// BiasAdd: x_c) with that node's relaxed unit as the cotangent, summed over consumers and the batch.
+    /// At equilibrium these equal backprop's parameter gradients.
+    /// </summary>
+    public static ParameterSet ParameterUpdates(ForwardRecord record, RelaxationResult relaxed)
+    {
+        var graph = record.Graph;
+        var items = new List<(string, Matrix<double>)>();
+        foreach (var pid in graph.ParameterIds)
+        {
+            var p = graph.Nodes[pid];
+            var total = Matrix<double>.Build.Dense(ParameterSet.Rows(p), ParameterSet.Cols(p));
+            foreach (var cid in graph.Children[pid])
+            {
+                var consumer = graph.Nodes[cid];
+                var op = ReferenceOps.For(consumer.Op);
+                var parents = record.ParentValues(cid);
+                for (int a = 0; a < consumer.Inputs.Count; a++)
+                {
+                    if (consumer.Inputs[a] == pid) total += op.Vjp(consumer, a, parents, relaxed.Units[cid]!);
+                }
+            }
+            items.Add((p.Name, total));
+        }
+        return ParameterSet.From(items);
+    }
+
+    /// <summary>sum_{j in children(i)} J_ji^T x_j at the frozen forward pass.</summary>
+    private static Matrix<double> Drive(ComputationGraph graph, int id, Matrix<double>?[] units, Matrix<double>[][] parentsOf, int rows, int cols)
+    {
+        var total = Matrix<double>.Build.Dense(rows, cols);
+        foreach (var cid in graph.Children[id])
+        {
+            var child = graph.Nodes[cid];
+            var op = ReferenceOps.For(child.Op);
+            for (int a = 0; a < child.Inputs.Count; a++)
+            {
+                if (child.Inputs[a] == id) total += op.Vjp(child, a, parentsOf[cid], units[cid]!);
+            }
+        }
+        return total;
+    }
+}

@@ -1,0 +1,15 @@
+using System.Collections.Generic;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+
+namespace Symbolic.Rules.Ops;
+
+/// <summary>Elementwise sum; every argument receives the cotangent unchanged.</summary>
+internal sealed class AddOp : IReferenceOp
+{
+    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) =>
+        parents.Skip(1).Aggregate(parents[0].Clone(), (acc, p) => acc + p);
+
+    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) => cotangent;
+}

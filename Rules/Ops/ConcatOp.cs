@@ -1,0 +1,23 @@
+using System.Collections.Generic;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+
+namespace Symbolic.Rules.Ops;
+
+/// <summary>Concatenation of vectors; each argument's cotangent is its slice of the node's cotangent.</summary>
+internal sealed class ConcatOp : IReferenceOp
+{
+    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
+    {
+        var result = parents[0];
+        for (int i = 1; i < parents.Count; i++) result = result.Stack(parents[i]);
+        return result;
+    }
+
+    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
+    {
+        int offset = 0;
+        for (int i = 0; i < argument; i++) offset += parents[i].RowCount;
+        return cotangent.SubMatrix(offset, parents[argument].RowCount, 0, cotangent.ColumnCount);
+    }
+}

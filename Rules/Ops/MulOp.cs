@@ -1,0 +1,14 @@
+using System.Collections.Generic;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+
+namespace Symbolic.Rules.Ops;
+
+/// <summary>Elementwise product a * b (a gate); the cotangent of a is c * b, of b is c * a.</summary>
+internal sealed class MulOp : IReferenceOp
+{
+    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) => parents[0].PointwiseMultiply(parents[1]);
+
+    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
+        cotangent.PointwiseMultiply(parents[1 - argument]);
+}
