@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using MathNet.Numerics.Distributions;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+using Symbolic.Rules;
+
+namespace Symbolic.PropertyTests.Arbitraries;
+
+/// <summary>The kinds of step a random graph is grown from.</summary>
+public enum StepKind
+{
+    /// <summary>W a (+ b when the step's B is even): a dense layer, possibly sharing an earlier weight of the same shape.</summary>
+    Linear,
+    /// <summary>An elementwise activation of a.</summary>
+    Activation,
+    /// <summary>a + b (+ c when the step's C is divisible by 3), projected to a's width where needed.</summary>
+    Add,
+    /// <summary>a * b, a gate (b projected to a's width where needed).</summary>
+    Mul,
+    /// <summary>concat(a, b).</summary>
+    Concat,
+}
+
+/// <summary>One step of a recipe; parent indices are taken modulo the number of values so far, so any recipe builds.</summary>
+public sealed record RecipeStep(StepKind Kind, int Width, int A, int B, int C, bool ShareWeight, OpKind Activation, double Alpha);
+
+/// <summary>
+/// A random graph as data: inputs, steps, output width, loss, batch size and a seed for values. Every recipe builds a
+/// valid graph (shapes are adapted by projections), so shrinking can drop steps and shrink widths freely.
+/// </summary>
+public sealed record GraphRecipe(EquatableArray<int> InputWidths, EquatableArray<RecipeStep> Steps, int OutputWidth, LossKind Loss, int BatchSize, int Seed)
+{
+    /// <summary>A readable summary for failure messages.</summary>
+    public override string ToString() =>
+        $"inputs {InputWidths}, {Steps.Count} steps [{string.Join("; ", Steps.Select(s => s.Kind == StepKind.Activation ? s.Activation.ToString() : s.Kind + "(" + s.Width + ")"))}], out {OutputWidth}, {Loss}, batch {BatchSize}, seed {Seed}";
+}
+
+/// <summary>A built test case: the graph, its parameters and a batch.</summary>
+public sealed record GraphCase(GraphRecipe Recipe, ComputationGraph Graph, ParameterSet Parameters, Batch Batch)
+{
+    /// <summary>The recipe and the graph, for failure messages.</summary>
+    public override string ToString() => Recipe + "\n" + Graph;
+}
+
+/// <summary>Turns recipes into graphs, parameters and batches.</summary>
+public static class RecipeBuilder
+{
+    /// <summary>Builds the case a recipe describes.</summary>
+    public static GraphCase Build(GraphRecipe recipe)
+    {
+        var b = new GraphBuilder("random");
+        var pool = new List<NodeRef>();
+        var weights = new List<NodeRef>();
+        int projections = 0;
+
+        NodeRef Weight(int rows, int cols, bool share)
+        {
+            if (share)
+            {
+                var existing = weights.FirstOrDefault(w => w.Shape.Dims[0] == rows && w.Shape.Dims[1] == cols);
+                if (existing is not null) return existing;
+            }
+            var w = b.Weight("w" + weights.Count, rows, cols);
+            weights.Add(w);
+            return w;
+        }
+
+        NodeRef Fit(NodeRef value, int width) =>
+            value.Shape.Size == width ? value : b.MatVec(Weight(width, value.Shape.Size, share: false), value, "proj" + projections++);
+
+        for (int i = 0; i < recipe.InputWidths.Count; i++) pool.Add(b.Input("x" + i, recipe.InputWidths[i]));
+        for (int s = 0; s < recipe.Steps.Count; s++)
+        {
+            var step = recipe.Steps[s];
+            var a = pool[step.A % pool.Count];
+            var second = pool[step.B % pool.Count];
+            NodeRef result;
+            switch (step.Kind)
+            {
+                case StepKind.Linear:
+                    result = b.MatVec(Weight(step.Width, a.Shape.Size, step.ShareWeight), a, "h" + s);
+                    if (step.B % 2 == 0) result = b.BiasAdd(result, b.Bias("bias" + s, step.Width), "a" + s);
+                    break;
+                case StepKind.Activation:
+                    result = b.Op(step.Activation, "f" + s, step.Activation == OpKind.LeakyRelu ? step.Alpha : 0.0, a);
+                    break;
+                case StepKind.Add:
+                    result = step.C % 3 == 0
+                        ? b.SumNamed("sum" + s, a, Fit(second, a.Shape.Size), Fit(pool[step.C % pool.Count], a.Shape.Size))
+                        : b.SumNamed("sum" + s, a, Fit(second, a.Shape.Size));
+                    break;
+                case StepKind.Mul:
+                    result = b.Mul(a, Fit(second, a.Shape.Size), "gate" + s);
+                    break;
+                case StepKind.Concat:
+                    result = b.Op(OpKind.Concat, "cat" + s, 0.0, a, second);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(recipe), step.Kind, "Unknown step kind.");
+            }
+            pool.Add(result);
+        }
+
+        var used = new HashSet<int>(b.Nodes.SelectMany(n => n.Inputs));
+        var sinks = pool.Where(p => !used.Contains(p.Id)).ToList();
+        var heads = sinks.Select((sink, i) => b.MatVec(Weight(recipe.OutputWidth, sink.Shape.Size, share: false), sink, "out" + i)).ToArray();
+        var output = heads.Length == 1 ? heads[0] : b.SumNamed("output", heads);
+        var graph = b.Build(output, recipe.Loss);
+
+        var random = new Random(recipe.Seed);
+        var parameters = ParameterSet.Initialise(graph, recipe.Seed, Initialiser.Xavier)
+            .Map((name, m) => graph[name].Op == OpKind.Bias ? Matrix<double>.Build.Random(m.RowCount, 1, new Normal(0, 0.5, random)) : m * 1.5);
+        var normal = new Normal(0, 1, random);
+        var inputs = graph.InputIds.Select(id => graph.Nodes[id]).Select(n => (n.Name, Matrix<double>.Build.Random(n.Size, recipe.BatchSize, normal)));
+        Matrix<double> targets;
+        if (recipe.Loss == LossKind.SquaredError)
+        {
+            targets = Matrix<double>.Build.Random(recipe.OutputWidth, recipe.BatchSize, normal);
+        }
+        else
+        {
+            targets = Matrix<double>.Build.Dense(recipe.OutputWidth, recipe.BatchSize);
+            for (int s = 0; s < recipe.BatchSize; s++) targets[random.Next(recipe.OutputWidth), s] = 1.0;
+        }
+        return new GraphCase(recipe, graph, parameters, Batch.Create(inputs, targets));
+    }
+}

@@ -1,0 +1,190 @@
+using System;
+using System.Linq;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Graph;
+using Symbolic.PropertyTests.Arbitraries;
+using Symbolic.Rules;
+using Xunit;
+
+namespace Symbolic.PropertyTests.Reference;
+
+/// <summary>
+/// The reference engine's theory, checked on random DAGs in float64: backprop against finite differences, and
+/// Activation Relaxation's equilibrium against backprop (arXiv 2009.05359, Appendix A).
+/// Raise the number of cases with the environment variable SYMBOLIC_PROPERTY_RUNS (default 100).
+/// </summary>
+public class EquivalenceProperties
+{
+    private static int Runs(int defaultRuns) =>
+        int.TryParse(Environment.GetEnvironmentVariable("SYMBOLIC_PROPERTY_RUNS"), out var n) && n > 0 ? n : defaultRuns;
+
+    private static void Check(Action<GraphCase> property, int defaultRuns = 100) =>
+        Prop.ForAll(GraphArbitraries.GraphCases(), property).Check(Config.QuickThrowOnFailure.WithMaxTest(Runs(defaultRuns)).WithQuietOnSuccess(true));
+
+    /// <summary>1. Backprop's parameter and input gradients equal central finite differences (relative error &lt; 1e-6).</summary>
+    [Fact]
+    public void BackpropMatchesFiniteDifferences() => Check(c =>
+    {
+        var record = Forward.Run(c.Graph, c.Parameters, c.Batch);
+        if (NearKink(record, 1e-4)) return; // a ReLU within reach of the step: the finite difference straddles the kink.
+        var gradients = Backprop.Run(record);
+        const double h = 1e-5;
+        var random = new Random(c.Recipe.Seed);
+        foreach (var pid in c.Graph.ParameterIds)
+        {
+            var name = c.Graph.Nodes[pid].Name;
+            var value = c.Parameters[name];
+            foreach (var (i, j) in Sample(value.RowCount, value.ColumnCount, 6, random))
+            {
+                double Loss(double delta) => Forward.Run(c.Graph, c.Parameters.Map((n, m) => n == name ? Bumped(m, i, j, delta) : m), c.Batch).LossValue;
+                double fd = (Loss(h) - Loss(-h)) / (2 * h);
+                double bp = gradients.ParameterGradients[name][i, j];
+                Assert.True(Compare.RelativeError(fd, bp) < 1e-6, $"d{name}[{i},{j}]: backprop {bp:R}, finite difference {fd:R}");
+            }
+        }
+        foreach (var iid in c.Graph.InputIds)
+        {
+            var name = c.Graph.Nodes[iid].Name;
+            var value = c.Batch.Inputs[name];
+            foreach (var (i, j) in Sample(value.RowCount, value.ColumnCount, 4, random))
+            {
+                double Loss(double delta) => Forward.Run(c.Graph, c.Parameters, c.Batch with { Inputs = c.Batch.Inputs.SetItem(name, Bumped(value, i, j, delta)) }).LossValue;
+                double fd = (Loss(h) - Loss(-h)) / (2 * h);
+                double bp = gradients.NodeGradients[iid][i, j];
+                Assert.True(Compare.RelativeError(fd, bp) < 1e-6, $"d{name}[{i},{j}]: backprop {bp:R}, finite difference {fd:R}");
+            }
+        }
+    }, 60);
+
+    /// <summary>2. Synchronous AR with eta = 1 equals backprop to 1e-10 after exactly (longest path) steps.</summary>
+    [Fact]
+    public void SynchronousUnitStepIsExactAfterDepthSteps() => Check(c =>
+    {
+        var record = Forward.Run(c.Graph, c.Parameters, c.Batch);
+        var bp = Backprop.Run(record);
+        var relaxed = ActivationRelaxation.Relax(record, new RelaxationOptions(Eta: 1.0, MaxIterations: c.Graph.RelaxationDepth));
+        Assert.Equal(c.Graph.RelaxationDepth, relaxed.Iterations);
+        foreach (var id in c.Graph.UnitIds)
+        {
+            double error = Compare.RelativeError(relaxed.Units[id]!, bp.NodeGradients[id]);
+            Assert.True(error < 1e-10, $"unit {c.Graph.Nodes[id].Name}: relative error {error:E3} after {relaxed.Iterations} steps (depth {c.Graph.RelaxationDepth})");
+        }
+    });
+
+    /// <summary>
+    /// 3. AR with eta = 0.1, run to tolerance, equals backprop (&lt; 1e-8) within the budget the theory gives. With frozen
+    /// Jacobians the error obeys e_k = ((1-eta)I + eta N)^k e_0 = sum_{j&lt;=D} C(k,j)(1-eta)^(k-j) eta^j N^j e_0 (N nilpotent
+    /// of index D+1, D the longest path), and an iteration's update is eta (N - I) e_k. So with a_j = |N^j e_0| (measured
+    /// from the exact eta = 1 iterates, since N^j e_0 = x_j - x*) the update norm is at most
+    /// eta sum_j C(k,j)(1-eta)^(k-j) eta^j (a_j + a_{j+1}); the budget is the first k where that bound is below the tolerance.
+    /// </summary>
+    [Fact]
+    public void RelaxationToToleranceConvergesWithinTheoreticalBudget() => Check(c =>
+    {
+        const double eta = 0.1;
+        var record = Forward.Run(c.Graph, c.Parameters, c.Batch);
+        var bp = Backprop.Run(record);
+        int depth = c.Graph.RelaxationDepth;
+        var powers = Enumerable.Range(0, depth + 2)
+            .Select(j => ActivationRelaxation.Relax(record, new RelaxationOptions(Eta: 1.0, MaxIterations: j)))
+            .Select(r => Math.Sqrt(c.Graph.UnitIds.Sum(id => Math.Pow((r.Units[id]! - bp.NodeGradients[id]).FrobeniusNorm(), 2))))
+            .ToArray();
+        double scale = Math.Max(1.0, record.LossGradient.FrobeniusNorm());
+        double tolerance = 1e-11 * scale;
+        int budget = TheoreticalBudget(powers, eta, tolerance);
+        var relaxed = ActivationRelaxation.Relax(record, new RelaxationOptions(Eta: eta, MaxIterations: budget, Tolerance: tolerance));
+        Assert.True(relaxed.Converged, $"not converged within {budget} steps (depth {depth}); last residual {relaxed.Residuals[^1]:E3}");
+        foreach (var id in c.Graph.UnitIds)
+        {
+            double error = Compare.RelativeError(relaxed.Units[id]!, bp.NodeGradients[id]);
+            Assert.True(error < 1e-8, $"unit {c.Graph.Nodes[id].Name}: relative error {error:E3} after {relaxed.Iterations} of {budget} steps");
+        }
+        var updates = ActivationRelaxation.ParameterUpdates(record, relaxed);
+        Assert.True(updates.MaxRelativeDifference(bp.ParameterGradients) < 1e-8);
+    }, 50);
+
+    /// <summary>The top-down sweep has the same fixed point, and with eta = 1 reaches it in one sweep.</summary>
+    [Fact]
+    public void TopDownSweepWithUnitStepIsExactInOneSweep() => Check(c =>
+    {
+        var record = Forward.Run(c.Graph, c.Parameters, c.Batch);
+        var bp = Backprop.Run(record);
+        var relaxed = ActivationRelaxation.Relax(record, new RelaxationOptions(Eta: 1.0, MaxIterations: 1, Schedule: RelaxationSchedule.TopDown));
+        foreach (var id in c.Graph.UnitIds)
+        {
+            Assert.True(Compare.RelativeError(relaxed.Units[id]!, bp.NodeGradients[id]) < 1e-10, $"unit {c.Graph.Nodes[id].Name}");
+        }
+    });
+
+    /// <summary>4. AR's local parameter updates at equilibrium equal backprop's parameter gradients.</summary>
+    [Fact]
+    public void LocalParameterUpdatesEqualBackpropGradients() => Check(c =>
+    {
+        var ar = new ActivationRelaxationRule(new RelaxationOptions(Eta: 1.0, MaxIterations: c.Graph.RelaxationDepth)).Compute(c.Graph, c.Parameters, c.Batch);
+        var bp = new BackpropRule().Compute(c.Graph, c.Parameters, c.Batch);
+        foreach (var name in bp.Updates.Names)
+        {
+            double error = Compare.RelativeError(ar.Updates[name], bp.Updates[name]);
+            Assert.True(error < 1e-10, $"parameter {name}: relative error {error:E3}");
+        }
+        Assert.All(UpdateAngles.PerParameter(ar.Updates, bp.Updates).Values, angle => Assert.True(angle < 1e-3, $"angle {angle} degrees"));
+    });
+
+    /// <summary>5. A batch of n gives the sum of n batches of one, for backprop and for AR.</summary>
+    [Fact]
+    public void UpdatesDoNotDependOnBatching() => Check(c =>
+    {
+        LearningRule[] rules = { new BackpropRule(), new ActivationRelaxationRule(new RelaxationOptions(Eta: 0.5, MaxIterations: 7)) };
+        foreach (var rule in rules)
+        {
+            var whole = rule.Compute(c.Graph, c.Parameters, c.Batch).Updates;
+            var summed = Enumerable.Range(0, c.Batch.Size)
+                .Select(s => rule.Compute(c.Graph, c.Parameters, c.Batch.Slice(s, 1)).Updates)
+                .Aggregate((x, y) => x.AddScaled(y, 1.0));
+            Assert.True(whole.MaxRelativeDifference(summed) < 1e-12, $"{rule.Name}: batch of {c.Batch.Size} differs from the summed singles by {whole.MaxRelativeDifference(summed):E3}");
+        }
+    });
+
+    /// <summary>
+    /// The first k at which eta sum_j C(k,j)(1-eta)^(k-j) eta^j (a_j + a_{j+1}) falls below <paramref name="tolerance"/>,
+    /// where <paramref name="powers"/>[j] = |N^j e_0| (zero beyond the nilpotency index).
+    /// </summary>
+    public static int TheoreticalBudget(double[] powers, double eta, double tolerance)
+    {
+        for (int k = 0; k < 1_000_000; k++)
+        {
+            double bound = 0;
+            for (int j = 0; j < powers.Length && j <= k; j++)
+            {
+                double next = j + 1 < powers.Length ? powers[j + 1] : 0.0;
+                bound += Math.Exp(LogChoose(k, j) + (k - j) * Math.Log(1 - eta) + j * Math.Log(eta)) * (powers[j] + next);
+            }
+            if (eta * bound < tolerance) return k + 1;
+        }
+        throw new InvalidOperationException("No budget below a million steps.");
+    }
+
+    private static double LogChoose(int n, int k)
+    {
+        double sum = 0;
+        for (int i = 1; i <= k; i++) sum += Math.Log(n - k + i) - Math.Log(i);
+        return sum;
+    }
+
+    private static Matrix<double> Bumped(Matrix<double> m, int i, int j, double delta)
+    {
+        var copy = m.Clone();
+        copy[i, j] += delta;
+        return copy;
+    }
+
+    private static (int, int)[] Sample(int rows, int cols, int count, Random random) =>
+        Enumerable.Range(0, count).Select(_ => (random.Next(rows), random.Next(cols))).Distinct().ToArray();
+
+    private static bool NearKink(ForwardRecord record, double margin) =>
+        record.Graph.Nodes.Where(n => n.Op == OpKind.Relu || n.Op == OpKind.LeakyRelu)
+            .Any(n => record.Values[n.Inputs[0]].Enumerate().Any(v => Math.Abs(v) < margin));
+}
