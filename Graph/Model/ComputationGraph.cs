@@ -45,7 +45,47 @@ namespace Symbolic.Graph
             }
             DistanceToOutput = distance.ToEquatableArray();
             RelaxationDepth = UnitIds.Select(i => distance[i]).DefaultIfEmpty(0).Max();
+
+            // Layer units: a computed node whose only consumer is a bias-add or an elementwise activation is interior to a
+            // layer (a = W h + b, h' = f(a)); its cotangent follows instantly from the layer's unit, as in the paper.
+            var interior = new bool[nodes.Count];
+            var hops = new int[nodes.Count];
+            for (int i = nodes.Count - 1; i >= 0; i--)
+            {
+                if (nodes[i].Role != NodeRole.Computed) continue;
+                if (i != outputId && children[i].Count == 1)
+                {
+                    var only = nodes[children[i][0]];
+                    interior[i] = only.Op == OpKind.BiasAdd ? only.Inputs[0] == i : Activation.IsElementwise(only.Op);
+                }
+                if (interior[i])
+                {
+                    hops[i] = hops[children[i][0]];
+                    continue;
+                }
+                int best = 0;
+                foreach (var c in children[i])
+                {
+                    if (nodes[c].Role == NodeRole.Computed) best = Math.Max(best, hops[c] + 1);
+                }
+                hops[i] = best;
+            }
+            LayerInterior = interior.ToEquatableArray();
+            LayerUnitIds = UnitIds.Where(i => !interior[i]).ToEquatableArray();
+            LayerRelaxationDepth = LayerUnitIds.Select(i => hops[i]).DefaultIfEmpty(0).Max();
         }
+
+        /// <summary>
+        /// For each node, whether it is interior to a layer: computed, not the output, and consumed only by one bias-add
+        /// (as its input) or one elementwise activation. With layer units these carry no unit of their own.
+        /// </summary>
+        public EquatableArray<bool> LayerInterior { get; }
+
+        /// <summary>The computed nodes that carry a unit under layer placement (the paper's neurons: one unit per layer output).</summary>
+        public EquatableArray<int> LayerUnitIds { get; }
+
+        /// <summary>The longest path to the output counted in layer units: synchronous eta = 1 relaxation with layer units is exact after this many steps.</summary>
+        public int LayerRelaxationDepth { get; }
 
         /// <summary>The graph's name (the declaring class for generated graphs).</summary>
         public string Name { get; }

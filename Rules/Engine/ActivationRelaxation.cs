@@ -17,13 +17,29 @@ public enum RelaxationSchedule
     TopDown,
 }
 
+/// <summary>Which computed nodes carry a relaxation unit.</summary>
+public enum UnitPlacement
+{
+    /// <summary>
+    /// One unit per layer output (the paper's neurons): nodes interior to a layer (W h, W h + b before the activation)
+    /// take their cotangent instantly from the unit above. The paper's MLP has units at h1, h2, h3 and the output.
+    /// </summary>
+    Layers,
+    /// <summary>A unit on every computed node, including matrix products and bias-adds: the finest-grained dynamics.</summary>
+    EveryNode,
+}
+
 /// <summary>Settings of the relaxation phase.</summary>
 /// <param name="Eta">The step size of x_i &lt;- x_i + eta (-x_i + sum_j J_ji^T x_j); the authors use 0.1.</param>
 /// <param name="MaxIterations">The iteration budget; the authors run 100.</param>
 /// <param name="Tolerance">Stop once the L2 norm of an iteration's update over all units and samples falls below this (0: run the whole budget).</param>
 /// <param name="Schedule">Synchronous (Jacobi) or top-down sweep.</param>
-public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous)
+/// <param name="Units">Where units sit: one per layer output (the paper's, default) or on every computed node.</param>
+public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers)
 {
+    /// <summary>The steps after which synchronous relaxation with eta = 1 is exact on <paramref name="graph"/> under this placement.</summary>
+    public int ExactDepth(ComputationGraph graph) => Units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -35,15 +51,16 @@ public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100
 }
 
 /// <summary>What a relaxation produced.</summary>
-/// <param name="Units">The relaxed unit x_i by node id (size x batch); null for inputs and parameters.</param>
+/// <param name="Units">By node id, the relaxed cotangent estimate of every computed node (size x batch): the unit where the
+/// node carries one, else the value that follows instantly from the units above; null for inputs and parameters.</param>
 /// <param name="Iterations">The iterations run.</param>
 /// <param name="Residuals">The L2 norm of each iteration's update, over all units and samples, in order.</param>
 /// <param name="Converged">True when the tolerance was reached within the budget.</param>
 public sealed record RelaxationResult(ImmutableArray<Matrix<double>?> Units, int Iterations, ImmutableArray<double> Residuals, bool Converged);
 
 /// <summary>
-/// Activation Relaxation (Millidge et al. 2020, arXiv 2009.05359, Appendix A), float64. Every computed node has a
-/// unit initialised at its feedforward value; the output unit is clamped to dL/dv_out; the others follow
+/// Activation Relaxation (Millidge et al. 2020, arXiv 2009.05359, Appendix A), float64. Every unit is initialised at its
+/// node's feedforward value; the output unit is clamped to dL/dv_out; the others follow
 /// x_i &lt;- x_i + eta (-x_i + sum_{j in children(i)} J_ji^T x_j) with the Jacobians frozen at the forward pass.
 /// The fixed point is backprop's adjoint.
 /// </summary>
@@ -54,29 +71,46 @@ public static class ActivationRelaxation
     {
         options.Validate();
         var graph = record.Graph;
-        var units = new Matrix<double>?[graph.Nodes.Count];
-        foreach (var id in graph.UnitIds) units[id] = record.Values[id].Clone();
-        units[graph.OutputId] = record.LossGradient.Clone();
+        bool layers = options.Units == UnitPlacement.Layers;
+        bool IsInterior(int id) => layers && graph.LayerInterior[id];
+        var values = new Matrix<double>?[graph.Nodes.Count];
+        foreach (var id in graph.UnitIds) values[id] = record.Values[id].Clone();
+        values[graph.OutputId] = record.LossGradient.Clone();
         var parentsOf = new Matrix<double>[graph.Nodes.Count][];
         foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);
 
-        // Units in reverse topological order, output excluded: the top-down sweep's order.
-        var free = graph.UnitIds.Where(id => id != graph.OutputId).Reverse().ToArray();
+        // Computed nodes in reverse topological order, output excluded: the top-down sweep's order.
+        var order = graph.UnitIds.Where(id => id != graph.OutputId).Reverse().ToArray();
+        var interior = order.Where(IsInterior).ToArray();
+        void Propagate(Matrix<double>?[] v)
+        {
+            foreach (var id in interior) v[id] = Drive(graph, id, v, parentsOf, v[id]!.RowCount, v[id]!.ColumnCount);
+        }
+
+        Propagate(values);
         var residuals = ImmutableArray.CreateBuilder<double>();
         bool converged = false;
         int iteration = 0;
         while (iteration < options.MaxIterations)
         {
             double squared = 0;
-            var source = options.Schedule == RelaxationSchedule.Synchronous ? (Matrix<double>?[])units.Clone() : units;
-            foreach (var id in free)
+            var source = options.Schedule == RelaxationSchedule.Synchronous ? (Matrix<double>?[])values.Clone() : values;
+            foreach (var id in order)
             {
-                var x = units[id]!;
+                var x = values[id]!;
+                if (IsInterior(id) && options.Schedule == RelaxationSchedule.Synchronous) continue;
                 var drive = Drive(graph, id, source, parentsOf, x.RowCount, x.ColumnCount);
+                if (IsInterior(id))
+                {
+                    // Interior nodes carry no unit: in a sweep they follow the units just updated above them.
+                    values[id] = drive;
+                    continue;
+                }
                 var update = options.Eta * (drive - x);
                 squared += update.PointwiseMultiply(update).Enumerate().Sum();
-                units[id] = x + update;
+                values[id] = x + update;
             }
+            if (options.Schedule == RelaxationSchedule.Synchronous) Propagate(values);
             iteration++;
             double residual = Math.Sqrt(squared);
             residuals.Add(residual);
@@ -86,7 +120,7 @@ public static class ActivationRelaxation
                 break;
             }
         }
-        return new RelaxationResult(units.ToImmutableArray(), iteration, residuals.ToImmutable(), converged);
+        return new RelaxationResult(values.ToImmutableArray(), iteration, residuals.ToImmutable(), converged);
     }
 
     /// <summary>
