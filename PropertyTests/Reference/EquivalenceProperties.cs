@@ -132,6 +132,39 @@ public class EquivalenceProperties
         }
     }, 50);
 
+    /// <summary>
+    /// The closed-form synchronous relaxation equals step-by-step synchronous relaxation (float64, 1e-9 relative): the same
+    /// state after T steps, the same residual per step, the same stopping step under a tolerance.
+    /// </summary>
+    [Fact]
+    public void ClosedFormEqualsStepByStep() => Check(c =>
+    {
+        var record = Forward.Run(c.Graph, c.Parameters, c.Batch);
+        var random = new Random(c.Recipe.Seed);
+        foreach (var placement in Placements)
+        {
+            double eta = new[] { 0.05, 0.1, 0.3, 0.7, 1.0 }[random.Next(5)];
+            int steps = random.Next(0, 80);
+            double tolerance = random.Next(3) == 0 ? 1e-3 * Math.Max(1.0, record.LossGradient.FrobeniusNorm()) : 0.0;
+            var options = new RelaxationOptions(Eta: eta, MaxIterations: steps, Tolerance: tolerance, Units: placement);
+            var stepped = ActivationRelaxation.Relax(record, options);
+            var closed = ActivationRelaxation.Relax(record, options with { Schedule = RelaxationSchedule.SynchronousClosedForm });
+            string where = $"{placement}, eta {eta}, {steps} steps, tolerance {tolerance:E2}";
+            Assert.Equal(stepped.Iterations, closed.Iterations);
+            Assert.Equal(stepped.Converged, closed.Converged);
+            foreach (var id in c.Graph.UnitIds)
+            {
+                double error = Compare.RelativeError(closed.Units[id]!, stepped.Units[id]!);
+                Assert.True(error < 1e-9, $"{where}: node {c.Graph.Nodes[id].Name}: relative error {error:E3}");
+            }
+            for (int k = 0; k < stepped.Residuals.Length; k++)
+            {
+                double scale = Math.Max(1.0, stepped.Residuals.Max());
+                Assert.True(Math.Abs(stepped.Residuals[k] - closed.Residuals[k]) < 1e-9 * scale, $"{where}: residual {k + 1}: {stepped.Residuals[k]:R} vs {closed.Residuals[k]:R}");
+            }
+        }
+    });
+
     /// <summary>The top-down sweep has the same fixed point, and with eta = 1 reaches it in one sweep.</summary>
     [Fact]
     public void TopDownSweepWithUnitStepIsExactInOneSweep() => Check(c =>
