@@ -1,0 +1,132 @@
+using System;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Examples;
+using Symbolic.Rules;
+using Xunit;
+
+namespace Symbolic.PropertyTests.Generators;
+
+/// <summary>
+/// The generated engines of the example models (compiled by the generator as an analyzer of examples/Models): AR's
+/// updates equal backprop's gradients, and backprop equals the reference engine.
+/// </summary>
+public class ExampleModelTests
+{
+    private static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed)
+    {
+        var random = new Random(seed);
+        var x = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble()).ToArray();
+        var y = new double[batch * outputs];
+        for (int s = 0; s < batch; s++) y[s * outputs + random.Next(outputs)] = 1.0;
+        return (x, y);
+    }
+
+    private static double[] Flatten(PaperMlp.Float64.Parameters g) => new[] { g.W1, g.B1, g.W2, g.B2, g.W3, g.B3, g.W4, g.B4 }.SelectMany(a => a).ToArray();
+
+    private static double[] Flatten(PaperMlp.Float32.Parameters g) => new[] { g.W1, g.B1, g.W2, g.B2, g.W3, g.B3, g.W4, g.B4 }.SelectMany(a => a).Select(v => (double)v).ToArray();
+
+    [Theory]
+    [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.Layers)]
+    [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.EveryNode)]
+    [InlineData(RelaxationSchedule.TopDown, UnitPlacement.Layers)]
+    public void PaperMlp_ar_equals_backprop_float64(RelaxationSchedule schedule, UnitPlacement units)
+    {
+        const int Batch = 4;
+        var (x, y) = Data(Batch, 784, 10, 1);
+        var p = PaperMlp.Float64.Parameters.Initialise(3);
+        var ws = new PaperMlp.Float64.Workspace(Batch);
+        PaperMlp.Float64.Forward(p, x, y, Batch, ws);
+        PaperMlp.Float64.Backprop(p, Batch, ws);
+        var backprop = Flatten(ws.Gradients);
+        Assert.Contains(backprop, v => v != 0);
+
+        // eta = 1: exact after the unit depth (synchronous) or one sweep (top-down).
+        int depth = units == UnitPlacement.Layers ? PaperMlp.Float64.LayerRelaxationDepth : PaperMlp.Float64.RelaxationDepth;
+        int steps = schedule == RelaxationSchedule.TopDown ? 1 : depth;
+        Assert.Equal(steps, PaperMlp.Float64.Relax(p, Batch, 1.0, steps, 0, schedule, ws, units));
+        PaperMlp.Float64.ArUpdates(Batch, ws);
+        Comparison.Close("AR(eta 1) vs backprop", Flatten(ws.Gradients), backprop, 1e-12);
+
+        // The authors' eta = 0.1 and 100 steps with layer units: close to backprop. A unit on every node has a longer
+        // transient (depth 10 rather than 4), so it gets 300 steps.
+        int budget = units == UnitPlacement.Layers ? 100 : 300;
+        PaperMlp.Float64.Relax(p, Batch, 0.1, budget, 0, schedule, ws, units);
+        PaperMlp.Float64.ArUpdates(Batch, ws);
+        Comparison.Close("AR(eta 0.1) vs backprop", Flatten(ws.Gradients), backprop, 1e-2);
+    }
+
+    [Fact]
+    public void PaperMlp_float32_ar_equals_backprop_and_backprop_equals_the_reference()
+    {
+        const int Batch = 3;
+        var (x, y) = Data(Batch, 784, 10, 2);
+        var p32 = PaperMlp.Float32.Parameters.Initialise(5);
+        var ws = new PaperMlp.Float32.Workspace(Batch);
+        PaperMlp.Float32.Forward(p32, x.Select(v => (float)v).ToArray(), y.Select(v => (float)v).ToArray(), Batch, ws);
+        PaperMlp.Float32.Backprop(p32, Batch, ws);
+        var backprop = Flatten(ws.Gradients);
+        PaperMlp.Float32.Relax(p32, Batch, 1f, PaperMlp.Float32.LayerRelaxationDepth, 0, RelaxationSchedule.Synchronous, ws);
+        PaperMlp.Float32.ArUpdates(Batch, ws);
+        Comparison.Close("float32 AR vs backprop", Flatten(ws.Gradients), backprop, 1e-5);
+
+        // Against the reference engine on the same graph and the same initial values.
+        var set = ParameterSet.Initialise(PaperMlp.Graph, 5);
+        var batch = MakeBatch(PaperMlp.Graph.InputIds.Select(id => PaperMlp.Graph.Nodes[id].Name).Single(), x, y, 784, 10, Batch);
+        var reference = Symbolic.Rules.Backprop.Run(Forward.Run(PaperMlp.Graph, set, batch)).ParameterGradients;
+        var expected = new[] { "w1", "b1", "w2", "b2", "w3", "b3", "w4", "b4" }.SelectMany(n => Comparison.RowMajor(reference[n])).ToArray();
+        Comparison.Close("float32 backprop vs reference", backprop, expected, 1e-4);
+    }
+
+    private static Symbolic.Rules.Batch MakeBatch(string input, double[] x, double[] y, int inputs, int outputs, int batch) =>
+        Symbolic.Rules.Batch.Single(input,
+            Matrix<double>.Build.Dense(inputs, batch, (i, s) => x[s * inputs + i]),
+            Matrix<double>.Build.Dense(outputs, batch, (i, s) => y[s * outputs + i]));
+
+    [Theory]
+    [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.Layers)]
+    [InlineData(RelaxationSchedule.TopDown, UnitPlacement.EveryNode)]
+    public void GatedResidual_ar_equals_backprop_and_the_reference(RelaxationSchedule schedule, UnitPlacement units)
+    {
+        const int Batch = 5;
+        var (x, y) = Data(Batch, 16, 5, 3);
+        var set = ParameterSet.Initialise(GatedResidual.Graph, 11, Initialiser.Xavier);
+        var p = GatedResidual.Float64.Parameters.FromParameterSet(set);
+        var ws = new GatedResidual.Float64.Workspace(8);
+        double loss = GatedResidual.Float64.Forward(p, x, y, Batch, ws);
+        GatedResidual.Float64.Backprop(p, Batch, ws);
+        var backprop = ws.Gradients.ToParameterSet();
+
+        var record = Forward.Run(GatedResidual.Graph, set, MakeBatch("x", x, y, 16, 5, Batch));
+        Assert.Equal(record.LossValue, loss, 1e-10);
+        Assert.True(backprop.MaxRelativeDifference(Symbolic.Rules.Backprop.Run(record).ParameterGradients) < 1e-12);
+
+        int steps = schedule == RelaxationSchedule.TopDown ? 1 : units == UnitPlacement.Layers ? GatedResidual.Float64.LayerRelaxationDepth : GatedResidual.Float64.RelaxationDepth;
+        GatedResidual.Float64.Relax(p, Batch, 1.0, steps, 0, schedule, ws, units);
+        GatedResidual.Float64.ArUpdates(Batch, ws);
+        Assert.True(ws.Gradients.ToParameterSet().MaxRelativeDifference(backprop) < 1e-12);
+    }
+
+    [Fact]
+    public void Training_steps_lower_the_loss_with_both_rules()
+    {
+        const int Batch = 8;
+        var (x, y) = Data(Batch, 16, 5, 4);
+        var xs = x.Select(v => (float)v).ToArray();
+        var ys = y.Select(v => (float)v).ToArray();
+        foreach (bool ar in new[] { false, true })
+        {
+            var p = GatedResidual.Float32.Parameters.Initialise(2, Initialiser.Xavier);
+            var ws = new GatedResidual.Float32.Workspace(Batch);
+            float first = 0, last = 0;
+            for (int step = 0; step < 30; step++)
+            {
+                last = ar
+                    ? GatedResidual.Float32.TrainStepAr(p, xs, ys, Batch, 0.05f, 0.5f, 20, ws)
+                    : GatedResidual.Float32.TrainStepBackprop(p, xs, ys, Batch, 0.05f, ws);
+                if (step == 0) first = last;
+            }
+            Assert.True(last < 0.8f * first, (ar ? "AR" : "backprop") + ": loss " + first + " -> " + last);
+        }
+    }
+}
