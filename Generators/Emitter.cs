@@ -275,6 +275,7 @@ namespace Symbolic.Generators
                 RelaxMethods();
                 ArUpdatesMethod();
                 TrainingMethods();
+                ParallelClass();
                 Helpers();
                 w.Close();
             }
@@ -963,6 +964,130 @@ namespace Symbolic.Generators
                 w.WriteLine("ArUpdates(batch, workspace);");
                 w.WriteLine("ApplySgd(parameters, workspace.Gradients, learningRate);");
                 w.WriteLine("return _loss;");
+                w.Close();
+                w.WriteLine();
+            }
+
+            private void ParallelClass()
+            {
+                string pool = "global::Symbolic.Rules.Kernels.WorkerPool";
+                string schedule = Rules + ".RelaxationSchedule";
+                w.Summary("Data-parallel training steps on a persistent worker pool: the batch is cut into one contiguous shard per thread, each shard runs the forward pass and the rule's backward phase in a workspace of its own, the shards' gradients are summed, and one SGD step is applied. Samples relax independently, so a step equals the single-threaded step up to the rounding of the sum. Nothing is allocated per step.");
+                w.Open("public sealed class Parallel : global::System.IDisposable");
+                w.WriteLine("private readonly " + pool + " pool;");
+                w.WriteLine("private readonly Workspace[] shards;");
+                w.WriteLine("private readonly " + T + "[] losses;");
+                w.WriteLine("private Parameters? parameters;");
+                foreach (var n in Inputs) w.WriteLine("private " + T + "[]? input" + names.Pascal[n.Id] + ";");
+                w.WriteLine("private " + T + "[]? targets;");
+                w.WriteLine("private int batch;");
+                w.WriteLine("private int active;");
+                w.WriteLine("private bool relax;");
+                w.WriteLine("private " + T + " eta;");
+                w.WriteLine("private int steps;");
+                w.WriteLine("private " + schedule + " schedule;");
+                w.WriteLine("private " + Placement + " units;");
+                w.WriteLine();
+                w.Summary("Starts the worker threads and allocates one workspace per thread.");
+                w.Param("threads", "Threads that share a step, the caller included (at least 1).");
+                w.Param("maxBatch", "The largest batch a step will be given.");
+                w.Open("public Parallel(int threads, int maxBatch)");
+                w.WriteLine("if (threads < 1) throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, \"At least one thread is needed.\");");
+                w.WriteLine("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"The batch size must be at least 1.\");");
+                w.WriteLine("MaxBatch = maxBatch;");
+                w.WriteLine("pool = new " + pool + "(threads);");
+                w.WriteLine("shards = new Workspace[threads];");
+                w.WriteLine("for (int _i = 0; _i < threads; _i++) shards[_i] = new Workspace((maxBatch + threads - 1) / threads);");
+                w.WriteLine("losses = new " + T + "[threads];");
+                w.Close();
+                w.WriteLine();
+                w.Summary("Threads that share a step.");
+                w.WriteLine("public int Threads => shards.Length;");
+                w.WriteLine();
+                w.Summary("The largest batch a step accepts.");
+                w.WriteLine("public int MaxBatch { get; }");
+                w.WriteLine();
+                w.Summary("The summed gradients (or AR updates) of the last step, before the SGD update was applied.");
+                w.WriteLine("public Parameters Gradients => shards[0].Gradients;");
+                w.WriteLine();
+                w.Summary("One backprop training step split across the threads; see the single-threaded TrainStepBackprop.");
+                w.Param("parameters", "The parameters, updated in place.");
+                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
+                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
+                w.Param("batch", "The number of samples.");
+                w.Param("learningRate", "The SGD step size.");
+                w.Returns("The loss before the update.");
+                w.Open("public " + T + " TrainStepBackprop(Parameters parameters, " + string.Join(", ", Inputs.Select(n => T + "[] " + names.Argument[n.Id])) + ", " + T + "[] targets, int batch, " + T + " learningRate)");
+                w.WriteLine("return Step(parameters, " + InputArguments(false) + ", targets, batch, learningRate, false, default, 0, " + schedule + ".Synchronous, " + Placement + ".Layers);");
+                w.Close();
+                w.WriteLine();
+                w.Summary("One Activation Relaxation training step split across the threads; see the single-threaded TrainStepAr.");
+                w.Param("parameters", "The parameters, updated in place.");
+                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
+                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
+                w.Param("batch", "The number of samples.");
+                w.Param("learningRate", "The SGD step size.");
+                w.Param("eta", "The relaxation step size, in (0, 1] (the authors: 0.1).");
+                w.Param("steps", "The relaxation steps (the authors: 100).");
+                w.Param("schedule", "Synchronous (default) or top-down.");
+                w.Param("units", "Where units sit: one per layer output (the paper's, default) or on every computed node.");
+                w.Returns("The loss before the update.");
+                w.Open("public " + T + " TrainStepAr(Parameters parameters, " + string.Join(", ", Inputs.Select(n => T + "[] " + names.Argument[n.Id])) + ", " + T + "[] targets, int batch, " + T + " learningRate, " + T + " eta, int steps, " +
+                    schedule + " schedule = " + schedule + ".Synchronous, " + Placement + " units = " + Placement + ".Layers)");
+                w.WriteLine("return Step(parameters, " + InputArguments(false) + ", targets, batch, learningRate, true, eta, steps, schedule, units);");
+                w.Close();
+                w.WriteLine();
+                w.Open("private " + T + " Step(Parameters parameters, " + string.Join(", ", Inputs.Select(n => T + "[] " + names.Argument[n.Id])) + ", " + T + "[] targets, int batch, " + T + " learningRate, bool relax, " + T + " eta, int steps, " + schedule + " schedule, " + Placement + " units)");
+                w.WriteLine("if (parameters is null) throw new global::System.ArgumentNullException(nameof(parameters));");
+                w.WriteLine("if (targets is null) throw new global::System.ArgumentNullException(nameof(targets));");
+                w.WriteLine("if (batch < 1 || batch > MaxBatch) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size must be between 1 and MaxBatch.\");");
+                foreach (var n in Inputs)
+                {
+                    w.WriteLine("if (" + names.Argument[n.Id] + " is null) throw new global::System.ArgumentNullException(nameof(" + names.Argument[n.Id] + "));");
+                    w.WriteLine("CheckLength(" + names.Argument[n.Id] + ".Length, " + Batch(n.Size) + ", nameof(" + names.Argument[n.Id] + "));");
+                    w.WriteLine("input" + names.Pascal[n.Id] + " = " + names.Argument[n.Id] + ";");
+                }
+                w.WriteLine("CheckLength(targets.Length, " + Batch(Out.Size) + ", nameof(targets));");
+                w.WriteLine("this.parameters = parameters;");
+                w.WriteLine("this.targets = targets;");
+                w.WriteLine("this.batch = batch;");
+                w.WriteLine("this.relax = relax;");
+                w.WriteLine("this.eta = eta;");
+                w.WriteLine("this.steps = steps;");
+                w.WriteLine("this.schedule = schedule;");
+                w.WriteLine("this.units = units;");
+                w.WriteLine("active = global::System.Math.Min(Threads, batch);");
+                w.WriteLine("pool.Run(active, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.RunShard(_i); });");
+                w.WriteLine(T + " _loss = losses[0];");
+                w.Open("for (int _i = 1; _i < active; _i++)");
+                w.WriteLine("_loss += losses[_i];");
+                foreach (var p in Parameters)
+                {
+                    string name = names.Pascal[p.Id];
+                    w.WriteLine("global::System.Numerics.Tensors.TensorPrimitives.Add<" + T + ">(shards[0].Gradients." + name + ", shards[_i].Gradients." + name + ", shards[0].Gradients." + name + ");");
+                }
+                w.Close();
+                w.WriteLine("ApplySgd(parameters, shards[0].Gradients, learningRate);");
+                w.WriteLine("return _loss;");
+                w.Close();
+                w.WriteLine();
+                w.Open("private void RunShard(int index)");
+                w.WriteLine("var (_start, _count) = " + pool + ".Chunk(batch, active, index);");
+                w.WriteLine("var _ws = shards[index];");
+                w.WriteLine("var _parameters = parameters!;");
+                w.WriteLine("losses[index] = Forward(_parameters, " + string.Join(", ", Inputs.Select(n => "new global::System.ReadOnlySpan<" + T + ">(input" + names.Pascal[n.Id] + "!, _start * " + Int(n.Size) + ", _count * " + Int(n.Size) + ")")) +
+                    ", new global::System.ReadOnlySpan<" + T + ">(targets!, _start * " + Int(Out.Size) + ", _count * " + Int(Out.Size) + "), _count, _ws);");
+                w.Open("if (relax)");
+                w.WriteLine("Relax(_parameters, _count, eta, steps, 0, schedule, _ws, units);");
+                w.WriteLine("ArUpdates(_count, _ws);");
+                w.Close();
+                w.Open("else");
+                w.WriteLine("Backprop(_parameters, _count, _ws);");
+                w.Close();
+                w.Close();
+                w.WriteLine();
+                w.Summary("Stops the worker threads.");
+                w.WriteLine("public void Dispose() => pool.Dispose();");
                 w.Close();
                 w.WriteLine();
             }

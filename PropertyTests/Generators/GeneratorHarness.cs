@@ -24,6 +24,7 @@ internal static class GeneratorHarness
                 typeof(Symbolic.Graph.ComputationGraph).Assembly,
                 typeof(Symbolic.Rules.ParameterSet).Assembly,
                 typeof(MathNet.Numerics.LinearAlgebra.Matrix<double>).Assembly,
+                typeof(System.Numerics.Tensors.TensorPrimitives).Assembly,
             }.Select(a => MetadataReference.CreateFromFile(a.Location)))
             .ToImmutableArray());
 
