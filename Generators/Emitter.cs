@@ -14,6 +14,8 @@ namespace Symbolic.Generators
     internal static class Emitter
     {
         private const string Gemm = "global::Symbolic.Rules.Kernels.Gemm";
+        private const string RelaxKernel = "global::Symbolic.Rules.Kernels.Relax";
+        private const string TensorPrimitives = "global::System.Numerics.Tensors.TensorPrimitives";
         private const string Rules = "global::Symbolic.Rules";
         private const string GraphNs = "global::Symbolic.Graph";
 
@@ -714,7 +716,15 @@ namespace Symbolic.Generators
                 w.WriteLine("var _c = " + ReadSpan(cotangent, "_n") + ";");
                 if (multiplier is not null) w.WriteLine("var _m = " + ReadSpan(multiplier, "_n") + ";");
                 w.WriteLine("var _t = " + Span(target, "_n") + ";");
-                w.WriteLine("for (int _k = 0; _k < _n; _k++) _t[_k]" + op + "_c[_k]" + (multiplier is null ? "" : " * _m[_k]") + ";");
+                // Vectorised: these run inside the relaxation loop, where scalar loops cost more than the matrix products.
+                if (multiplier is null)
+                {
+                    w.WriteLine(assign ? "_c.CopyTo(_t);" : TensorPrimitives + ".Add<" + T + ">(_t, _c, _t);");
+                }
+                else
+                {
+                    w.WriteLine(assign ? TensorPrimitives + ".Multiply<" + T + ">(_c, _m, _t);" : TensorPrimitives + ".FusedMultiplyAdd<" + T + ">(_c, _m, _t, _t);");
+                }
                 w.Close();
             }
 
@@ -861,8 +871,16 @@ namespace Symbolic.Generators
                         w.WriteLine("var _c = " + ReadSpan(Unit(consumers[0].Child.Id), "_size") + ";");
                         if (multiplier is not null) w.WriteLine("var _m = " + ReadSpan(multiplier, "_size") + ";");
                         w.WriteLine("var _u = " + Span(Unit(n.Id), "_size") + ";");
-                        w.Open("for (int _k = 0; _k < _size; _k++)");
-                        w.WriteLine(T + " _update = eta * (_c[_k]" + (multiplier is null ? "" : " * _m[_k]") + " - _u[_k]);");
+                        if (multiplier is null)
+                        {
+                            w.WriteLine("_squared += (double)" + RelaxKernel + ".Update<" + T + ">(_u, _c, eta);");
+                        }
+                        else
+                        {
+                            w.WriteLine("var _drive = " + Span("workspace.Scratch", "_size") + ";");
+                            w.WriteLine(TensorPrimitives + ".Multiply<" + T + ">(_c, _m, _drive);");
+                            w.WriteLine("_squared += (double)" + RelaxKernel + ".Update<" + T + ">(_u, _drive, eta);");
+                        }
                     }
                     else
                     {
@@ -874,12 +892,8 @@ namespace Symbolic.Generators
                         }
                         w.WriteLine("var _drive = " + ReadSpan("workspace.Scratch", "_size") + ";");
                         w.WriteLine("var _u = " + Span(Unit(n.Id), "_size") + ";");
-                        w.Open("for (int _k = 0; _k < _size; _k++)");
-                        w.WriteLine(T + " _update = eta * (_drive[_k] - _u[_k]);");
+                        w.WriteLine("_squared += (double)" + RelaxKernel + ".Update<" + T + ">(_u, _drive, eta);");
                     }
-                    w.WriteLine("_squared += (double)_update * _update;");
-                    w.WriteLine("_u[_k] += _update;");
-                    w.Close();
                     w.Close();
                 }
                 if (layers && method.StartsWith("SweepSynchronous", System.StringComparison.Ordinal)) w.WriteLine("PropagateInterior(batch, workspace);");

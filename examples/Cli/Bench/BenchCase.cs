@@ -47,8 +47,8 @@ public static class MlpFlops
     /// <summary>One relaxation step's multiply-adds per sample (the drives of the three hidden units): 121,000.</summary>
     public const double RelaxStep = 300.0 * 300 + 300.0 * 100 + 100.0 * 10;
 
-    /// <summary>Backprop: forward, backward and weight gradient, 3 x forward.</summary>
-    public const double Backprop = 3 * Forward;
+    /// <summary>Backprop: forward, the weight gradients (1 x forward) and the cotangents of the hidden layers' inputs (121,000): 833,400, not 3 x forward, since no cotangent of the data is needed.</summary>
+    public const double Backprop = 2 * Forward + RelaxStep;
 
     /// <summary>AR with <paramref name="steps"/> relaxation steps: 2 x forward + steps x 121,000.</summary>
     public static double Ar(int steps) => 2 * Forward + steps * RelaxStep;

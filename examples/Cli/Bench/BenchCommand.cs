@@ -8,6 +8,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Symbolic.Rules.Kernels;
 
+using Symbolic.Examples;
+
 namespace Symbolic.Cli.Bench;
 
 /// <summary>
@@ -76,13 +78,35 @@ public static class BenchCommand
         return new PeakFigures(fma, gemm);
     }
 
-    /// <summary>The cases: the hand-written kernel MLP (bp, AR 100 steps) and the float64 reference engine.</summary>
+    /// <summary>
+    /// The cases: the paper MLP through the generated code (bp; AR 100 steps eta 0.1 synchronous and top-down; AR eta 1
+    /// synchronous for the unit depth), the non-chain example through the generated code, the hand-written kernel MLP
+    /// (the kernels' ceiling), and the float64 reference engine (including the closed-form relaxation).
+    /// </summary>
     public static IEnumerable<BenchCase> Cases(bool quick, bool reference)
     {
         const string graph = "mlp-784-300-300-100-10";
+        var mlp = PaperMlp.Graph;
+        int exact = PaperMlp.Float32.LayerRelaxationDepth;
         foreach (int threads in new[] { 1, 2 })
         {
             foreach (int batch in new[] { 1, 64, 256 })
+            {
+                yield return new BenchCase(graph, "bp", 0, 0, batch, threads, "generated", GeneratedCases.Macs(mlp, "bp", 0), GeneratedCases.PaperMlpSetup);
+                yield return new BenchCase(graph, "ar", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
+                if (!quick || batch == 64) yield return new BenchCase(graph, "ar-topdown", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
+                if (!quick || batch == 64) yield return new BenchCase(graph, "ar-sync-exact", exact, 1.0, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", exact), GeneratedCases.PaperMlpSetup);
+            }
+        }
+        var gated = GatedResidual.Graph;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            yield return new BenchCase("gated-residual-16-12-5", "bp", 0, 0, 64, threads, "generated", GeneratedCases.Macs(gated, "bp", 0), GeneratedCases.GatedResidualSetup);
+            yield return new BenchCase("gated-residual-16-12-5", "ar", 100, 0.1, 64, threads, "generated", GeneratedCases.Macs(gated, "ar", 100), GeneratedCases.GatedResidualSetup);
+        }
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (int batch in quick ? new[] { 64 } : new[] { 1, 64, 256 })
             {
                 yield return new BenchCase(graph, "bp", 0, 0, batch, threads, "kernels", MlpFlops.Backprop, KernelSetup);
                 yield return new BenchCase(graph, "ar", 100, 0.1, batch, threads, "kernels", MlpFlops.Ar(100), KernelSetup);
@@ -92,7 +116,9 @@ public static class BenchCommand
         yield return new BenchCase(graph, "bp", 0, 0, 1, 1, "reference", MlpFlops.Backprop, ReferenceCases.Setup);
         yield return new BenchCase(graph, "bp", 0, 0, 64, 1, "reference", MlpFlops.Backprop, ReferenceCases.Setup);
         yield return new BenchCase(graph, "ar", 100, 0.1, 1, 1, "reference", MlpFlops.Ar(100), ReferenceCases.Setup);
+        yield return new BenchCase(graph, "ar-closed-form", 100, 0.1, 1, 1, "reference", MlpFlops.Ar(100), ReferenceCases.Setup);
         if (!quick) yield return new BenchCase(graph, "ar", 100, 0.1, 64, 1, "reference", MlpFlops.Ar(100), ReferenceCases.Setup);
+        if (!quick) yield return new BenchCase(graph, "ar-closed-form", 100, 0.1, 64, 1, "reference", MlpFlops.Ar(100), ReferenceCases.Setup);
     }
 
     private static IEnumerable<BenchCase> Cases(Settings s) => Cases(s.Quick, s.Reference);

@@ -24,7 +24,7 @@ public static class ReferenceCases
         return g.Build(h, LossKind.SquaredError);
     }
 
-    /// <summary>Sets up a reference case for <paramref name="c"/> (rule "bp" or "ar").</summary>
+    /// <summary>Sets up a reference case for <paramref name="c"/> (rule "bp", "ar" or "ar-closed-form").</summary>
     public static CaseRun Setup(BenchCase c)
     {
         var graph = PaperMlp();
@@ -33,7 +33,8 @@ public static class ReferenceCases
         var input = Matrix<double>.Build.Dense(784, c.Batch, (i, j) => r.NextDouble());
         var targets = Matrix<double>.Build.Dense(10, c.Batch, (i, j) => r.NextDouble() < 0.1 ? 1.0 : 0.0);
         var batch = Batch.Single("x", input, targets);
-        LearningRule rule = c.Rule == "bp" ? new BackpropRule() : new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps));
+        LearningRule rule = c.Rule == "bp" ? new BackpropRule() : new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps,
+            Schedule: c.Rule == "ar-closed-form" ? RelaxationSchedule.SynchronousClosedForm : RelaxationSchedule.Synchronous));
         var sgd = new Sgd(1e-4);
         double iterations = 0;
         return new CaseRun(() =>
