@@ -937,7 +937,7 @@ namespace Symbolic.Generators
                     w.Open();
                     w.WriteLine("var _p = " + Span("parameters." + names.Pascal[p.Id], Int(p.Size)) + ";");
                     w.WriteLine("var _g = " + ReadSpan("gradients." + names.Pascal[p.Id], Int(p.Size)) + ";");
-                    w.WriteLine("for (int _k = 0; _k < _p.Length; _k++) _p[_k] -= learningRate * _g[_k];");
+                    w.WriteLine(TensorPrimitives + ".MultiplyAdd<" + T + ">(_g, -learningRate, _p, _p);");
                     w.Close();
                 }
                 w.Close();

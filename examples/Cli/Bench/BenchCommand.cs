@@ -137,7 +137,7 @@ public static class BenchCommand
         var run = c.Setup(c);
         try
         {
-            double warm = quick ? 0.15 : 0.5, rep = quick ? 0.08 : 0.3;
+            double warm = quick ? 0.4 : 1.0, rep = quick ? 0.08 : 0.3;
             int reps = quick ? 3 : 7;
             // Warm-up (tiered JIT, caches, pool spin-up), also calibrating the steps per repetition.
             var clock = Stopwatch.StartNew();
