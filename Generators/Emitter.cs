@@ -999,6 +999,7 @@ namespace Symbolic.Generators
                 w.WriteLine("private bool relax;");
                 w.WriteLine("private " + T + " eta;");
                 w.WriteLine("private int steps;");
+                w.WriteLine("private " + T + " learningRate;");
                 w.WriteLine("private " + schedule + " schedule;");
                 w.WriteLine("private " + Placement + " units;");
                 w.WriteLine();
@@ -1073,16 +1074,31 @@ namespace Symbolic.Generators
                 w.WriteLine("active = global::System.Math.Min(Threads, batch);");
                 w.WriteLine("pool.Run(active, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.RunShard(_i); });");
                 w.WriteLine(T + " _loss = losses[0];");
-                w.Open("for (int _i = 1; _i < active; _i++)");
-                w.WriteLine("_loss += losses[_i];");
+                w.WriteLine("for (int _i = 1; _i < active; _i++) _loss += losses[_i];");
+                w.WriteLine("this.learningRate = learningRate;");
+                w.Open("if (active == 1)");
+                w.WriteLine("// One shard: nothing to sum, and the update stays in the cache of the core that computed it.");
+                w.WriteLine("ApplySgd(parameters, shards[0].Gradients, learningRate);");
+                w.WriteLine("return _loss;");
+                w.Close();
+                w.WriteLine("// The shards' gradients are summed and applied by slices, every thread its own slice of every parameter.");
+                w.WriteLine("pool.Run(Threads, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.ReduceAndStep(_i); });");
+                w.WriteLine("return _loss;");
+                w.Close();
+                w.WriteLine();
+                w.Open("private void ReduceAndStep(int index)");
+                w.WriteLine("var _parameters = parameters!;");
                 foreach (var p in Parameters)
                 {
                     string name = names.Pascal[p.Id];
-                    w.WriteLine("global::System.Numerics.Tensors.TensorPrimitives.Add<" + T + ">(shards[0].Gradients." + name + ", shards[_i].Gradients." + name + ", shards[0].Gradients." + name + ");");
+                    w.Open();
+                    w.WriteLine("var (_start, _count) = " + pool + ".Chunk(" + Int(p.Size) + ", Threads, index);");
+                    w.WriteLine("var _sum = new global::System.Span<" + T + ">(shards[0].Gradients." + name + ", _start, _count);");
+                    w.WriteLine("for (int _j = 1; _j < active; _j++) " + TensorPrimitives + ".Add<" + T + ">(_sum, new global::System.ReadOnlySpan<" + T + ">(shards[_j].Gradients." + name + ", _start, _count), _sum);");
+                    w.WriteLine("var _p = new global::System.Span<" + T + ">(_parameters." + name + ", _start, _count);");
+                    w.WriteLine(TensorPrimitives + ".MultiplyAdd<" + T + ">(_sum, -learningRate, _p, _p);");
+                    w.Close();
                 }
-                w.Close();
-                w.WriteLine("ApplySgd(parameters, shards[0].Gradients, learningRate);");
-                w.WriteLine("return _loss;");
                 w.Close();
                 w.WriteLine();
                 w.Open("private void RunShard(int index)");

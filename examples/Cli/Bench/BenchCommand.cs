@@ -171,13 +171,15 @@ public static class BenchCommand
         }
     }
 
-    private static string Label(BenchCase c) => $"{c.Path} {c.Rule} b{c.Batch} t{c.Threads}";
+    private static string Label(BenchCase c) => $"{ShortGraph(c.Graph)} {c.Path} {c.Rule} b{c.Batch} t{c.Threads}";
+
+    private static string ShortGraph(string graph) => graph.StartsWith("mlp", StringComparison.Ordinal) ? "mlp" : graph.StartsWith("gated", StringComparison.Ordinal) ? "gated" : graph;
 
     private static string Header() =>
-        $"{"path",-10} {"rule",-4} {"T",4} {"eta",4} {"batch",5} {"thr",3} {"samples/s",11} {"ms/step",9} {"GFLOP/s",8} {"of peak",7} {"alloc B/step",12} {"iters",5} {"spread",6} {"best/s",11} {"best of peak",12}";
+        $"{"graph",-6} {"path",-10} {"rule",-13} {"T",4} {"eta",4} {"batch",5} {"thr",3} {"samples/s",11} {"ms/step",9} {"GFLOP/s",8} {"of peak",7} {"alloc B/step",12} {"iters",5} {"spread",6} {"best/s",11} {"best of peak",12}";
 
     private static string Row(CaseResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Case.Path,-10} {r.Case.Rule,-4} {r.Case.Steps,4} {r.Case.Eta,4:0.##} {r.Case.Batch,5} {r.Case.Threads,3} {r.SamplesPerSecond,11:N0} {r.SecondsPerStep * 1e3,9:F3} {r.Gflops,8:F1} {r.FractionOfPeak,7:P1} {r.AllocBytesPerStep,12:N0} {r.MeanIterations,5:0} {r.Spread,6:P0} {r.BestSamplesPerSecond,11:N0} {r.FractionOfPeak * r.BestSamplesPerSecond / r.SamplesPerSecond,12:P1}");
+        $"{ShortGraph(r.Case.Graph),-6} {r.Case.Path,-10} {r.Case.Rule,-13} {r.Case.Steps,4} {r.Case.Eta,4:0.##} {r.Case.Batch,5} {r.Case.Threads,3} {r.SamplesPerSecond,11:N0} {r.SecondsPerStep * 1e3,9:F3} {r.Gflops,8:F1} {r.FractionOfPeak,7:P1} {r.AllocBytesPerStep,12:N0} {r.MeanIterations,5:0} {r.Spread,6:P0} {r.BestSamplesPerSecond,11:N0} {r.FractionOfPeak * r.BestSamplesPerSecond / r.SamplesPerSecond,12:P1}");
 
     private static string ToJson(PeakFigures peak, List<CaseResult> results, Settings s)
     {
