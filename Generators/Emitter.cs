@@ -276,6 +276,7 @@ namespace Symbolic.Generators
                 BackpropMethod();
                 RelaxMethods();
                 ArUpdatesMethod();
+                FusedStepMethods();
                 TrainingMethods();
                 ParallelClass();
                 Helpers();
@@ -902,6 +903,58 @@ namespace Symbolic.Generators
                 w.WriteLine();
             }
 
+            /// <summary>
+            /// Emits the parameter contributions of a backward phase added straight into the parameters with
+            /// alpha = -learningRate: SGD fused into the weight-gradient product, so no gradient array is written and read back.
+            /// Parameter gradients depend only on cotangents and forward values, never on the parameters, so they run last.
+            /// </summary>
+            private void FusedParameterSteps(System.Func<int, string> cotangentOf)
+            {
+                foreach (var p in Parameters)
+                {
+                    foreach (var (child, arg) in Consumers(p.Id))
+                    {
+                        w.WriteLine("// " + Param(p.Id) + " -= learningRate * VJP of " + Describe(g, child));
+                        if (child.Op == OpKind.MatVec)
+                        {
+                            int rows = p.Shape.Dims[0], cols = p.Shape.Dims[1];
+                            w.WriteLine(Gemm + ".MatMulTN<" + T + ">(" + ReadSpan(cotangentOf(child.Id), Batch(rows)) + ", " + Int(rows) + ", " + ReadSpan(Value(child.Inputs[1]), Batch(cols)) + ", " + Int(cols) +
+                                ", " + Param(p.Id) + ", " + Int(cols) + ", " + Int(rows) + ", " + Int(cols) + ", batch, -learningRate, true);");
+                        }
+                        else
+                        {
+                            w.WriteLine("global::Symbolic.Rules.Kernels.Elementwise.ColumnSums<" + T + ">(" + ReadSpan(cotangentOf(child.Id), Batch(p.Size)) + ", batch, " + Param(p.Id) + ", -learningRate, true);");
+                        }
+                    }
+                }
+            }
+
+            private void FusedStepMethods()
+            {
+                w.Summary("Backprop with SGD fused in: the same cotangents as Backprop, then every parameter moved by -learningRate times its gradient directly (workspace.Gradients is not written).");
+                w.Open("private static void BackpropAndStep(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace)");
+                w.WriteLine("Check(parameters, batch, workspace);");
+                var assigned = new HashSet<int>();
+                foreach (var n in Computed.Reverse())
+                {
+                    for (int a = 0; a < n.Inputs.Count; a++)
+                    {
+                        var parent = g.Nodes[n.Inputs[a]];
+                        if (parent.Role != NodeRole.Computed) continue;
+                        Contribution(n, a, Adjoint(n.Id), Adjoint(parent.Id), assigned.Add(parent.Id));
+                    }
+                }
+                FusedParameterSteps(Adjoint);
+                w.Close();
+                w.WriteLine();
+                w.Summary("AR's local updates with SGD fused in: every parameter moved by -learningRate times its update directly (workspace.Gradients is not written).");
+                w.Open("private static void ArUpdatesAndStep(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace)");
+                w.WriteLine("Check(parameters, batch, workspace);");
+                FusedParameterSteps(Unit);
+                w.Close();
+                w.WriteLine();
+            }
+
             private void ArUpdatesMethod()
             {
                 w.Summary("AR's local parameter updates into workspace.Gradients: each parameter's VJP with its consumer's relaxed unit as the cotangent, summed over consumers and the batch. At equilibrium these equal backprop's gradients.");
@@ -953,8 +1006,7 @@ namespace Symbolic.Generators
                 w.Returns("The loss before the update.");
                 w.Open("public static " + T + " TrainStepBackprop(Parameters parameters, " + InputArguments(true) + ", global::System.ReadOnlySpan<" + T + "> targets, int batch, " + T + " learningRate, Workspace workspace)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
-                w.WriteLine("Backprop(parameters, batch, workspace);");
-                w.WriteLine("ApplySgd(parameters, workspace.Gradients, learningRate);");
+                w.WriteLine("BackpropAndStep(parameters, batch, learningRate, workspace);");
                 w.WriteLine("return _loss;");
                 w.Close();
                 w.WriteLine();
@@ -975,8 +1027,7 @@ namespace Symbolic.Generators
                     Rules + ".RelaxationSchedule schedule = " + Rules + ".RelaxationSchedule.Synchronous, " + Placement + " units = " + Placement + ".Layers)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
                 w.WriteLine("Relax(parameters, batch, eta, steps, 0, schedule, workspace, units);");
-                w.WriteLine("ArUpdates(batch, workspace);");
-                w.WriteLine("ApplySgd(parameters, workspace.Gradients, learningRate);");
+                w.WriteLine("ArUpdatesAndStep(parameters, batch, learningRate, workspace);");
                 w.WriteLine("return _loss;");
                 w.Close();
                 w.WriteLine();
@@ -1022,7 +1073,7 @@ namespace Symbolic.Generators
                 w.Summary("The largest batch a step accepts.");
                 w.WriteLine("public int MaxBatch { get; }");
                 w.WriteLine();
-                w.Summary("The summed gradients (or AR updates) of the last step, before the SGD update was applied.");
+                w.Summary("The summed gradients (or AR updates) of the last step split over two or more shards (a one-shard step fuses its update and leaves this as it was).");
                 w.WriteLine("public Parameters Gradients => shards[0].Gradients;");
                 w.WriteLine();
                 w.Summary("One backprop training step split across the threads; see the single-threaded TrainStepBackprop.");
@@ -1071,16 +1122,13 @@ namespace Symbolic.Generators
                 w.WriteLine("this.steps = steps;");
                 w.WriteLine("this.schedule = schedule;");
                 w.WriteLine("this.units = units;");
+                w.WriteLine("this.learningRate = learningRate;");
                 w.WriteLine("active = global::System.Math.Min(Threads, batch);");
                 w.WriteLine("pool.Run(active, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.RunShard(_i); });");
                 w.WriteLine(T + " _loss = losses[0];");
                 w.WriteLine("for (int _i = 1; _i < active; _i++) _loss += losses[_i];");
-                w.WriteLine("this.learningRate = learningRate;");
-                w.Open("if (active == 1)");
-                w.WriteLine("// One shard: nothing to sum, and the update stays in the cache of the core that computed it.");
-                w.WriteLine("ApplySgd(parameters, shards[0].Gradients, learningRate);");
-                w.WriteLine("return _loss;");
-                w.Close();
+                w.WriteLine("// One shard applied its update itself (SGD fused into its backward phase): nothing to sum.");
+                w.WriteLine("if (active == 1) return _loss;");
                 w.WriteLine("// The shards' gradients are summed and applied by slices, every thread its own slice of every parameter.");
                 w.WriteLine("pool.Run(Threads, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.ReduceAndStep(_i); });");
                 w.WriteLine("return _loss;");
@@ -1107,12 +1155,14 @@ namespace Symbolic.Generators
                 w.WriteLine("var _parameters = parameters!;");
                 w.WriteLine("losses[index] = Forward(_parameters, " + string.Join(", ", Inputs.Select(n => "new global::System.ReadOnlySpan<" + T + ">(input" + names.Pascal[n.Id] + "!, _start * " + Int(n.Size) + ", _count * " + Int(n.Size) + ")")) +
                     ", new global::System.ReadOnlySpan<" + T + ">(targets!, _start * " + Int(Out.Size) + ", _count * " + Int(Out.Size) + "), _count, _ws);");
-                w.Open("if (relax)");
-                w.WriteLine("Relax(_parameters, _count, eta, steps, 0, schedule, _ws, units);");
-                w.WriteLine("ArUpdates(_count, _ws);");
+                w.WriteLine("if (relax) Relax(_parameters, _count, eta, steps, 0, schedule, _ws, units);");
+                w.Open("if (active == 1)");
+                w.WriteLine("if (relax) ArUpdatesAndStep(_parameters, _count, learningRate, _ws);");
+                w.WriteLine("else BackpropAndStep(_parameters, _count, learningRate, _ws);");
                 w.Close();
                 w.Open("else");
-                w.WriteLine("Backprop(_parameters, _count, _ws);");
+                w.WriteLine("if (relax) ArUpdates(_count, _ws);");
+                w.WriteLine("else Backprop(_parameters, _count, _ws);");
                 w.Close();
                 w.Close();
                 w.WriteLine();

@@ -66,4 +66,40 @@ public class ParallelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => parallel.TrainStepBackprop(p, new float[5 * 784], new float[50], 5, 0.1f));
         Assert.Throws<ArgumentException>(() => parallel.TrainStepBackprop(p, new float[3 * 784], new float[20], 3, 0.1f));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fused_training_steps_equal_gradient_then_sgd(bool ar)
+    {
+        const int batch = 6;
+        var (x, y) = Data(batch, 16, 5, 11);
+        var fused = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
+        var plain = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
+        var ws = new GatedResidual.Float64.Workspace(batch);
+        for (int step = 0; step < 3; step++)
+        {
+            if (ar)
+            {
+                GatedResidual.Float64.TrainStepAr(fused, x, y, batch, 0.05, 0.3, 12, ws, RelaxationSchedule.TopDown);
+                GatedResidual.Float64.Forward(plain, x, y, batch, ws);
+                GatedResidual.Float64.Relax(plain, batch, 0.3, 12, 0, RelaxationSchedule.TopDown, ws);
+                GatedResidual.Float64.ArUpdates(batch, ws);
+            }
+            else
+            {
+                GatedResidual.Float64.TrainStepBackprop(fused, x, y, batch, 0.05, ws);
+                GatedResidual.Float64.Forward(plain, x, y, batch, ws);
+                GatedResidual.Float64.Backprop(plain, batch, ws);
+            }
+            GatedResidual.Float64.ApplySgd(plain, ws.Gradients, 0.05);
+        }
+        Comparison.Close("wIn", fused.WIn, plain.WIn, 1e-12);
+        Comparison.Close("bIn", fused.BIn, plain.BIn, 1e-12);
+        Comparison.Close("wGate", fused.WGate, plain.WGate, 1e-12);
+        Comparison.Close("wCand", fused.WCand, plain.WCand, 1e-12);
+        Comparison.Close("wOut", fused.WOut, plain.WOut, 1e-12);
+        Comparison.Close("bOut", fused.BOut, plain.BOut, 1e-12);
+        Assert.NotEqual(GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier).WIn, fused.WIn);
+    }
 }
