@@ -933,6 +933,12 @@ namespace Symbolic.Generators
             {
                 w.Summary("Backprop with SGD fused in: the same cotangents as Backprop, then every parameter moved by -learningRate times its gradient directly (workspace.Gradients is not written).");
                 w.Open("private static void BackpropAndStep(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace)");
+                w.WriteLine("BackpropCotangents(parameters, batch, workspace);");
+                FusedParameterSteps(Adjoint);
+                w.Close();
+                w.WriteLine();
+                w.Summary("The cotangents of every computed node (Backprop without the parameter gradients).");
+                w.Open("private static void BackpropCotangents(Parameters parameters, int batch, Workspace workspace)");
                 w.WriteLine("Check(parameters, batch, workspace);");
                 var assigned = new HashSet<int>();
                 foreach (var n in Computed.Reverse())
@@ -944,7 +950,33 @@ namespace Symbolic.Generators
                         Contribution(n, a, Adjoint(n.Id), Adjoint(parent.Id), assigned.Add(parent.Id));
                     }
                 }
-                FusedParameterSteps(Adjoint);
+                w.Close();
+                w.WriteLine();
+                w.Summary("Part 'part' of 'parts' of a fused SGD step: the rows of every parameter in that part move by -learningRate times this workspace's contribution (its samples' cotangents, or AR units).");
+                w.Open("private static void StepParameterRows(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace, bool relaxed, int part, int parts)");
+                foreach (var p in Parameters)
+                {
+                    int rows = p.Shape.Dims[0];
+                    w.Open();
+                    w.WriteLine("var (_r0, _rc) = global::Symbolic.Rules.Kernels.WorkerPool.Chunk(" + Int(rows) + ", parts, part);");
+                    foreach (var (child, arg) in Consumers(p.Id))
+                    {
+                        string cot = "(relaxed ? " + Unit(child.Id) + " : " + Adjoint(child.Id) + ")";
+                        if (child.Op == OpKind.MatVec)
+                        {
+                            int cols = p.Shape.Dims[1];
+                            w.WriteLine(Gemm + ".MatMulTN<" + T + ">(new global::System.ReadOnlySpan<" + T + ">(" + cot + ", _r0, " + Batch(rows) + " - _r0), " + Int(rows) + ", " +
+                                ReadSpan(Value(child.Inputs[1]), Batch(cols)) + ", " + Int(cols) + ", new global::System.Span<" + T + ">(" + Param(p.Id) + ", _r0 * " + Int(cols) + ", _rc * " + Int(cols) + "), " + Int(cols) +
+                                ", _rc, " + Int(cols) + ", batch, -learningRate, true);");
+                        }
+                        else
+                        {
+                            w.WriteLine("var _b = new global::System.Span<" + T + ">(" + Param(p.Id) + ", _r0, _rc);");
+                            w.WriteLine("for (int _s = 0; _s < batch; _s++) " + TensorPrimitives + ".MultiplyAdd<" + T + ">(new global::System.ReadOnlySpan<" + T + ">(" + cot + ", _s * " + Int(rows) + " + _r0, _rc), -learningRate, _b, _b);");
+                        }
+                    }
+                    w.Close();
+                }
                 w.Close();
                 w.WriteLine();
                 w.Summary("AR's local updates with SGD fused in: every parameter moved by -learningRate times its update directly (workspace.Gradients is not written).");
@@ -1037,7 +1069,7 @@ namespace Symbolic.Generators
             {
                 string pool = "global::Symbolic.Rules.Kernels.WorkerPool";
                 string schedule = Rules + ".RelaxationSchedule";
-                w.Summary("Data-parallel training steps on a persistent worker pool: the batch is cut into one contiguous shard per thread, each shard runs the forward pass and the rule's backward phase in a workspace of its own, the shards' gradients are summed, and one SGD step is applied. Samples relax independently, so a step equals the single-threaded step up to the rounding of the sum. Nothing is allocated per step.");
+                w.Summary("Data-parallel training steps on a persistent worker pool: the batch is cut into one contiguous shard per thread, each shard runs the forward pass and the rule's backward phase (cotangents or relaxed units) in a workspace of its own; then every thread applies the SGD step to its own rows of every parameter, from all shards' cotangents (SGD fused into the weight-gradient products). Samples relax independently, so a step equals the single-threaded step up to the rounding of the sum. Nothing is allocated per step.");
                 w.Open("public sealed class Parallel : global::System.IDisposable");
                 w.WriteLine("private readonly " + pool + " pool;");
                 w.WriteLine("private readonly Workspace[] shards;");
@@ -1072,9 +1104,6 @@ namespace Symbolic.Generators
                 w.WriteLine();
                 w.Summary("The largest batch a step accepts.");
                 w.WriteLine("public int MaxBatch { get; }");
-                w.WriteLine();
-                w.Summary("The summed gradients (or AR updates) of the last step split over two or more shards (a one-shard step fuses its update and leaves this as it was).");
-                w.WriteLine("public Parameters Gradients => shards[0].Gradients;");
                 w.WriteLine();
                 w.Summary("One backprop training step split across the threads; see the single-threaded TrainStepBackprop.");
                 w.Param("parameters", "The parameters, updated in place.");
@@ -1129,24 +1158,17 @@ namespace Symbolic.Generators
                 w.WriteLine("for (int _i = 1; _i < active; _i++) _loss += losses[_i];");
                 w.WriteLine("// One shard applied its update itself (SGD fused into its backward phase): nothing to sum.");
                 w.WriteLine("if (active == 1) return _loss;");
-                w.WriteLine("// The shards' gradients are summed and applied by slices, every thread its own slice of every parameter.");
-                w.WriteLine("pool.Run(Threads, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.ReduceAndStep(_i); });");
+                w.WriteLine("// Every thread updates its own rows of every parameter from all shards' cotangents: no gradient arrays, no reduction.");
+                w.WriteLine("pool.Run(Threads, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.StepRows(_i); });");
                 w.WriteLine("return _loss;");
                 w.Close();
                 w.WriteLine();
-                w.Open("private void ReduceAndStep(int index)");
+                w.Open("private void StepRows(int part)");
                 w.WriteLine("var _parameters = parameters!;");
-                foreach (var p in Parameters)
-                {
-                    string name = names.Pascal[p.Id];
-                    w.Open();
-                    w.WriteLine("var (_start, _count) = " + pool + ".Chunk(" + Int(p.Size) + ", Threads, index);");
-                    w.WriteLine("var _sum = new global::System.Span<" + T + ">(shards[0].Gradients." + name + ", _start, _count);");
-                    w.WriteLine("for (int _j = 1; _j < active; _j++) " + TensorPrimitives + ".Add<" + T + ">(_sum, new global::System.ReadOnlySpan<" + T + ">(shards[_j].Gradients." + name + ", _start, _count), _sum);");
-                    w.WriteLine("var _p = new global::System.Span<" + T + ">(_parameters." + name + ", _start, _count);");
-                    w.WriteLine(TensorPrimitives + ".MultiplyAdd<" + T + ">(_sum, -learningRate, _p, _p);");
-                    w.Close();
-                }
+                w.Open("for (int _j = 0; _j < active; _j++)");
+                w.WriteLine("int _count = " + pool + ".Chunk(batch, active, _j).Count;");
+                w.WriteLine("StepParameterRows(_parameters, _count, learningRate, shards[_j], relax, part, Threads);");
+                w.Close();
                 w.Close();
                 w.WriteLine();
                 w.Open("private void RunShard(int index)");
@@ -1160,9 +1182,8 @@ namespace Symbolic.Generators
                 w.WriteLine("if (relax) ArUpdatesAndStep(_parameters, _count, learningRate, _ws);");
                 w.WriteLine("else BackpropAndStep(_parameters, _count, learningRate, _ws);");
                 w.Close();
-                w.Open("else");
-                w.WriteLine("if (relax) ArUpdates(_count, _ws);");
-                w.WriteLine("else Backprop(_parameters, _count, _ws);");
+                w.Open("else if (!relax)");
+                w.WriteLine("BackpropCotangents(_parameters, _count, _ws);");
                 w.Close();
                 w.Close();
                 w.WriteLine();
