@@ -1074,6 +1074,8 @@ namespace Symbolic.Generators
                 w.WriteLine("private readonly " + pool + " pool;");
                 w.WriteLine("private readonly Workspace[] shards;");
                 w.WriteLine("private readonly " + T + "[] losses;");
+                w.WriteLine("private readonly int capacity;");
+                w.WriteLine("private const int ShardSamples = 64;");
                 w.WriteLine("private Parameters? parameters;");
                 foreach (var n in Inputs) w.WriteLine("private " + T + "[]? input" + names.Pascal[n.Id] + ";");
                 w.WriteLine("private " + T + "[]? targets;");
@@ -1094,13 +1096,16 @@ namespace Symbolic.Generators
                 w.WriteLine("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"The batch size must be at least 1.\");");
                 w.WriteLine("MaxBatch = maxBatch;");
                 w.WriteLine("pool = new " + pool + "(threads);");
-                w.WriteLine("shards = new Workspace[threads];");
-                w.WriteLine("for (int _i = 0; _i < threads; _i++) shards[_i] = new Workspace((maxBatch + threads - 1) / threads);");
-                w.WriteLine("losses = new " + T + "[threads];");
+                w.WriteLine("// Shards of at most ShardSamples samples keep a shard's activations in the core's L2; a thread runs several in turn.");
+                w.WriteLine("int _shards = global::System.Math.Max(threads, (maxBatch + ShardSamples - 1) / ShardSamples);");
+                w.WriteLine("capacity = (maxBatch + _shards - 1) / _shards;");
+                w.WriteLine("shards = new Workspace[_shards];");
+                w.WriteLine("for (int _i = 0; _i < _shards; _i++) shards[_i] = new Workspace(capacity);");
+                w.WriteLine("losses = new " + T + "[_shards];");
                 w.Close();
                 w.WriteLine();
                 w.Summary("Threads that share a step.");
-                w.WriteLine("public int Threads => shards.Length;");
+                w.WriteLine("public int Threads => pool.ThreadCount;");
                 w.WriteLine();
                 w.Summary("The largest batch a step accepts.");
                 w.WriteLine("public int MaxBatch { get; }");
@@ -1152,7 +1157,7 @@ namespace Symbolic.Generators
                 w.WriteLine("this.schedule = schedule;");
                 w.WriteLine("this.units = units;");
                 w.WriteLine("this.learningRate = learningRate;");
-                w.WriteLine("active = global::System.Math.Min(Threads, batch);");
+                w.WriteLine("active = global::System.Math.Min(shards.Length, global::System.Math.Max(global::System.Math.Min(Threads, batch), (batch + capacity - 1) / capacity));");
                 w.WriteLine("pool.Run(active, this, static (self, start, count) => { for (int _i = start; _i < start + count; _i++) self.RunShard(_i); });");
                 w.WriteLine(T + " _loss = losses[0];");
                 w.WriteLine("for (int _i = 1; _i < active; _i++) _loss += losses[_i];");
