@@ -1008,6 +1008,28 @@ namespace Symbolic.Generators
                 w.WriteLine();
             }
 
+            /// <summary>The XML parameter docs every training step shares; the relaxation ones when <paramref name="relaxation"/>.</summary>
+            private void TrainStepDocs(bool relaxation, bool workspace)
+            {
+                w.Param("parameters", "The parameters, updated in place.");
+                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
+                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
+                w.Param("batch", "The number of samples.");
+                w.Param("learningRate", "The SGD step size.");
+                if (relaxation)
+                {
+                    w.Param("eta", "The relaxation step size, in (0, 1] (the authors: 0.1).");
+                    w.Param("steps", "The relaxation steps (the authors: 100).");
+                }
+                if (workspace) w.Param("workspace", "The workspace.");
+                if (relaxation)
+                {
+                    w.Param("schedule", "Synchronous (default) or top-down.");
+                    w.Param("units", "Where units sit: one per layer output (the paper's, default) or on every computed node.");
+                }
+                w.Returns("The loss before the update.");
+            }
+
             private void TrainingMethods()
             {
                 w.Summary("Plain SGD in place on batch-summed gradients: parameters -= learningRate * gradients.");
@@ -1029,13 +1051,7 @@ namespace Symbolic.Generators
                 w.WriteLine();
 
                 w.Summary("One backprop training step: forward with targets, backprop, SGD on the parameters in place.");
-                w.Param("parameters", "The parameters, updated in place.");
-                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
-                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
-                w.Param("batch", "The number of samples.");
-                w.Param("learningRate", "The SGD step size.");
-                w.Param("workspace", "The workspace.");
-                w.Returns("The loss before the update.");
+                TrainStepDocs(relaxation: false, workspace: true);
                 w.Open("public static " + T + " TrainStepBackprop(Parameters parameters, " + InputArguments(true) + ", global::System.ReadOnlySpan<" + T + "> targets, int batch, " + T + " learningRate, Workspace workspace)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
                 w.WriteLine("BackpropAndStep(parameters, batch, learningRate, workspace);");
@@ -1044,17 +1060,7 @@ namespace Symbolic.Generators
                 w.WriteLine();
 
                 w.Summary("One Activation Relaxation training step: forward with targets, a fixed number of relaxation steps, AR's local updates, SGD on the parameters in place.");
-                w.Param("parameters", "The parameters, updated in place.");
-                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
-                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
-                w.Param("batch", "The number of samples.");
-                w.Param("learningRate", "The SGD step size.");
-                w.Param("eta", "The relaxation step size, in (0, 1] (the authors: 0.1).");
-                w.Param("steps", "The relaxation steps (the authors: 100).");
-                w.Param("workspace", "The workspace.");
-                w.Param("schedule", "Synchronous (default) or top-down.");
-                w.Param("units", "Where units sit: one per layer output (the paper's, default) or on every computed node.");
-                w.Returns("The loss before the update.");
+                TrainStepDocs(relaxation: true, workspace: true);
                 w.Open("public static " + T + " TrainStepAr(Parameters parameters, " + InputArguments(true) + ", global::System.ReadOnlySpan<" + T + "> targets, int batch, " + T + " learningRate, " + T + " eta, int steps, Workspace workspace, " +
                     Rules + ".RelaxationSchedule schedule = " + Rules + ".RelaxationSchedule.Synchronous, " + Placement + " units = " + Placement + ".Layers)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
@@ -1111,27 +1117,13 @@ namespace Symbolic.Generators
                 w.WriteLine("public int MaxBatch { get; }");
                 w.WriteLine();
                 w.Summary("One backprop training step split across the threads; see the single-threaded TrainStepBackprop.");
-                w.Param("parameters", "The parameters, updated in place.");
-                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
-                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
-                w.Param("batch", "The number of samples.");
-                w.Param("learningRate", "The SGD step size.");
-                w.Returns("The loss before the update.");
+                TrainStepDocs(relaxation: false, workspace: false);
                 w.Open("public " + T + " TrainStepBackprop(Parameters parameters, " + string.Join(", ", Inputs.Select(n => T + "[] " + names.Argument[n.Id])) + ", " + T + "[] targets, int batch, " + T + " learningRate)");
                 w.WriteLine("return Step(parameters, " + InputArguments(false) + ", targets, batch, learningRate, false, default, 0, " + schedule + ".Synchronous, " + Placement + ".Layers);");
                 w.Close();
                 w.WriteLine();
                 w.Summary("One Activation Relaxation training step split across the threads; see the single-threaded TrainStepAr.");
-                w.Param("parameters", "The parameters, updated in place.");
-                foreach (var n in Inputs) w.Param(names.Argument[n.Id], "Input '" + n.Name + "', batch * " + Int(n.Size) + " values.");
-                w.Param("targets", "The targets, batch * " + Int(Out.Size) + " values.");
-                w.Param("batch", "The number of samples.");
-                w.Param("learningRate", "The SGD step size.");
-                w.Param("eta", "The relaxation step size, in (0, 1] (the authors: 0.1).");
-                w.Param("steps", "The relaxation steps (the authors: 100).");
-                w.Param("schedule", "Synchronous (default) or top-down.");
-                w.Param("units", "Where units sit: one per layer output (the paper's, default) or on every computed node.");
-                w.Returns("The loss before the update.");
+                TrainStepDocs(relaxation: true, workspace: false);
                 w.Open("public " + T + " TrainStepAr(Parameters parameters, " + string.Join(", ", Inputs.Select(n => T + "[] " + names.Argument[n.Id])) + ", " + T + "[] targets, int batch, " + T + " learningRate, " + T + " eta, int steps, " +
                     schedule + " schedule = " + schedule + ".Synchronous, " + Placement + " units = " + Placement + ".Layers)");
                 w.WriteLine("return Step(parameters, " + InputArguments(false) + ", targets, batch, learningRate, true, eta, steps, schedule, units);");

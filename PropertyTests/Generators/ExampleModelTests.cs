@@ -13,7 +13,8 @@ namespace Symbolic.PropertyTests.Generators;
 /// </summary>
 public class ExampleModelTests
 {
-    private static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed)
+    /// <summary>Uniform inputs and one-hot targets, row-major per sample.</summary>
+    internal static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed)
     {
         var random = new Random(seed);
         var x = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble()).ToArray();

@@ -9,14 +9,7 @@ namespace Symbolic.PropertyTests.Generators;
 /// <summary>The generated data-parallel steps equal the single-threaded steps (samples are independent; only the gradient sum is reordered).</summary>
 public class ParallelTests
 {
-    private static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed)
-    {
-        var random = new Random(seed);
-        var x = Enumerable.Range(0, batch * inputs).Select(_ => random.NextDouble()).ToArray();
-        var y = new double[batch * outputs];
-        for (int s = 0; s < batch; s++) y[s * outputs + random.Next(outputs)] = 1.0;
-        return (x, y);
-    }
+    private static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed) => ExampleModelTests.Data(batch, inputs, outputs, seed);
 
     [Theory]
     [InlineData(1, 5)]
