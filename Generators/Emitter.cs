@@ -551,10 +551,7 @@ namespace Symbolic.Generators
                         w.WriteLine("var _x = " + ReadSpan(Value(p[0].Id), Batch(size)) + ";");
                         w.WriteLine("var _b = " + ReadSpan(Param(p[1].Id), Int(size)) + ";");
                         w.WriteLine("var _v = " + Span(Value(n.Id), Batch(size)) + ";");
-                        w.Open("for (int _s = 0; _s < batch; _s++)");
-                        w.WriteLine("int _o = _s * " + Int(size) + ";");
-                        w.WriteLine("for (int _i = 0; _i < " + Int(size) + "; _i++) _v[_o + _i] = _x[_o + _i] + _b[_i];");
-                        w.Close();
+                        w.WriteLine("for (int _s = 0; _s < batch; _s++) " + TensorPrimitives + ".Add<" + T + ">(_x.Slice(_s * " + Int(size) + ", " + Int(size) + "), _b, _v.Slice(_s * " + Int(size) + ", " + Int(size) + "));");
                         w.Close();
                         return;
                     }
@@ -582,6 +579,14 @@ namespace Symbolic.Generators
                             offset += part.Size;
                         }
                         w.Close();
+                        w.Close();
+                        return;
+                    }
+                    case OpKind.Relu when HasDerivative(n):
+                    {
+                        w.Open();
+                        w.WriteLine("int _n = " + Batch(n.Size) + ";");
+                        w.WriteLine("global::Symbolic.Rules.Kernels.Elementwise.ReluWithMask<" + T + ">(" + ReadSpan(Value(p[0].Id), "_n") + ", " + Span(Value(n.Id), "_n") + ", " + Span(Derivative(n.Id), "_n") + ");");
                         w.Close();
                         return;
                     }

@@ -11,6 +11,25 @@ public class ElementwiseTests
     private static readonly int[] Lengths = { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 300 };
 
     [Fact]
+    public void ReluWithMaskMatchesActivation()
+    {
+        var r = new Random(7);
+        foreach (int n in Lengths)
+        {
+            var z = GemmTests.Random<double>(r, n);
+            if (n > 2) z[1] = 0.0;
+            var h = new double[n];
+            var mask = new double[n];
+            Elementwise.ReluWithMask<double>(z, h, mask);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(Symbolic.Graph.Activation.Apply(Symbolic.Graph.OpKind.Relu, 0, z[i]), h[i]);
+                Assert.Equal(Symbolic.Graph.Activation.Derivative(Symbolic.Graph.OpKind.Relu, 0, z[i]), mask[i]);
+            }
+        }
+    }
+
+    [Fact]
     public void RelaxUpdateMatchesScalar()
     {
         var r = new Random(1);

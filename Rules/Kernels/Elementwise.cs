@@ -16,6 +16,36 @@ public static class Elementwise
     /// <summary>y = max(z, 0).</summary>
     public static void Relu<T>(ReadOnlySpan<T> z, Span<T> y) where T : unmanaged, INumber<T> => TensorPrimitives.Max(z, T.Zero, y);
 
+    /// <summary>h = max(z, 0) and mask = z &gt; 0 ? 1 : 0 (ReLU and its derivative, as Symbolic.Graph.Activation defines them).</summary>
+    /// <exception cref="ArgumentException">A span is shorter than z.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluWithMask<T>(ReadOnlySpan<T> z, Span<T> h, Span<T> mask) where T : unmanaged, INumber<T>
+    {
+        if (h.Length < z.Length || mask.Length < z.Length) throw new ArgumentException("ReluWithMask: z has " + z.Length + " elements, h " + h.Length + ", mask " + mask.Length + ".");
+        ref T zr = ref MemoryMarshal.GetReference(z);
+        ref T hr = ref MemoryMarshal.GetReference(h);
+        ref T mr = ref MemoryMarshal.GetReference(mask);
+        int n = z.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var one = Vector<T>.One;
+            for (; i + Vector<T>.Count <= n; i += Vector<T>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref zr, (nuint)i);
+                var positive = Vector.GreaterThan(v, Vector<T>.Zero);
+                Vector.ConditionalSelect(positive, v, Vector<T>.Zero).StoreUnsafe(ref hr, (nuint)i);
+                Vector.ConditionalSelect(positive, one, Vector<T>.Zero).StoreUnsafe(ref mr, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T v = Unsafe.Add(ref zr, i);
+            bool positive = v > T.Zero;
+            Unsafe.Add(ref hr, i) = positive ? v : T.Zero;
+            Unsafe.Add(ref mr, i) = positive ? T.One : T.Zero;
+        }
+    }
+
     /// <summary>dest = z &gt; 0 ? grad : 0 (ReLU's vector-Jacobian product; dest may be grad).</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
