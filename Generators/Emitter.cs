@@ -1086,7 +1086,7 @@ namespace Symbolic.Generators
                 w.WriteLine("private readonly Workspace[] shards;");
                 w.WriteLine("private readonly " + T + "[] losses;");
                 w.WriteLine("private readonly int capacity;");
-                w.WriteLine("private const int ShardSamples = 64;");
+                w.WriteLine("private const int ShardSamples = 128;");
                 w.WriteLine("private Parameters? parameters;");
                 foreach (var n in Inputs) w.WriteLine("private " + T + "[]? input" + names.Pascal[n.Id] + ";");
                 w.WriteLine("private " + T + "[]? targets;");
