@@ -79,6 +79,10 @@ namespace Symbolic.Generators
         public static readonly DiagnosticDescriptor UnusedLocal = Make("SYM017", "Unused local in a graph declaration",
             "The local '{0}' does not contribute to the output; remove it or use it");
 
+        /// <summary>SYM018: the class, or one of its members, has a name the generator emits into the class.</summary>
+        public static readonly DiagnosticDescriptor ReservedName = Make("SYM018", "Name reserved by the generator",
+            "'{0}' declares {1}, a name the Symbolic generator emits into the class; rename it");
+
         /// <summary>SYM099: a bug in the generator, reported instead of thrown.</summary>
         public static readonly DiagnosticDescriptor InternalError = Make("SYM099", "Internal generator error",
             "The Symbolic generator failed on '{0}': {1}; this is a bug, please report it");
@@ -87,7 +91,7 @@ namespace Symbolic.Generators
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = Index(
             NotStaticPartial, GenericClass, NestedClass, MissingForward, UnsupportedStatement, UnsupportedExpression, UnknownOp,
             InvalidGraph, MissingAttribute, DuplicateAttribute, UnusedParameter, NoPathFromInput, InvalidAttributeArgument,
-            UnknownIdentifier, InvalidOpArgument, MissingReturn, UnusedLocal, InternalError);
+            UnknownIdentifier, InvalidOpArgument, MissingReturn, UnusedLocal, ReservedName, InternalError);
 
         private static DiagnosticDescriptor Make(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

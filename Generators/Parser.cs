@@ -125,6 +125,12 @@ namespace Symbolic.Generators
             private void Report(DiagnosticDescriptor descriptor, LocationInfo? at, params string[] args) =>
                 Diagnostics.Add(DiagnosticInfo.Create(descriptor, at, args));
 
+            private static readonly string[] ReservedNames =
+            {
+                "Graph", "CreateGraph", "Float32", "Float64", "Node",
+                "Add", "BiasAdd", "Concat", "Identity", "LeakyRelu", "MatVec", "Mul", "Relu", "Sigmoid", "Softplus", "Tanh",
+            };
+
             public ComputationGraph? Run(ClassDeclarationSyntax syntax, System.Collections.Immutable.ImmutableArray<AttributeData> attributes, ClassInfo info)
             {
                 var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
@@ -132,6 +138,16 @@ namespace Symbolic.Generators
                 if (!partial || !symbol.IsStatic) Report(DiagnosticDescriptors.NotStaticPartial, classLocation, symbol.Name);
                 if (symbol.IsGenericType) Report(DiagnosticDescriptors.GenericClass, classLocation, symbol.Name);
                 if (symbol.ContainingType is not null) Report(DiagnosticDescriptors.NestedClass, classLocation, symbol.Name, symbol.ContainingType.Name);
+                // The generator adds these members to the class: a user's own would collide with them.
+                foreach (var reserved in ReservedNames)
+                {
+                    if (symbol.Name == reserved) Report(DiagnosticDescriptors.ReservedName, classLocation, symbol.Name, "the class name '" + reserved + "'");
+                    foreach (var member in symbol.GetMembers(reserved))
+                    {
+                        if (member.IsImplicitlyDeclared) continue;
+                        Report(DiagnosticDescriptors.ReservedName, LocationInfo.From(member.Locations.FirstOrDefault()) ?? classLocation, symbol.Name, "a member '" + reserved + "'");
+                    }
+                }
 
                 var loss = LossKind.SquaredError;
                 foreach (var attribute in attributes)

@@ -32,6 +32,8 @@ public class DiagnosticsTests
         { "SYM015", "static double s = 0.1;\nstatic Node Forward(" + Ok + ") => LeakyRelu(w * x, s);", "s" },
         { "SYM016", "static Node Forward(" + Ok + ") { var h = w * x; }", "Forward" },
         { "SYM017", "static Node Forward(" + Ok + ") { var h = w * x; var dead = Relu(h); return h; }", "dead" },
+        { "SYM018", "using Symbolic.Graph;\n[ComputationGraph] public static partial class Float32 { static Node Forward(" + Ok + ") => w * x; }", "Float32" },
+        { "SYM018", "static int Graph = 1;\nstatic Node Forward(" + Ok + ") => w * x;", "Graph" },
     };
 
     [Theory]
