@@ -1059,6 +1059,7 @@ namespace Symbolic.Generators
                 TrainStepDocs(relaxation: false, workspace: true);
                 w.Open("public static " + T + " TrainStepBackprop(Parameters parameters, " + InputArguments(true) + ", global::System.ReadOnlySpan<" + T + "> targets, int batch, " + T + " learningRate, Workspace workspace)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
+                w.WriteLine("if (!" + T + ".IsFinite(_loss)) throw NonFiniteLoss(_loss);");
                 w.WriteLine("BackpropAndStep(parameters, batch, learningRate, workspace);");
                 w.WriteLine("return _loss;");
                 w.Close();
@@ -1069,6 +1070,7 @@ namespace Symbolic.Generators
                 w.Open("public static " + T + " TrainStepAr(Parameters parameters, " + InputArguments(true) + ", global::System.ReadOnlySpan<" + T + "> targets, int batch, " + T + " learningRate, " + T + " eta, int steps, Workspace workspace, " +
                     Rules + ".RelaxationSchedule schedule = " + Rules + ".RelaxationSchedule.Synchronous, " + Placement + " units = " + Placement + ".Layers)");
                 w.WriteLine(T + " _loss = Forward(parameters, " + InputArguments(false) + ", targets, batch, workspace);");
+                w.WriteLine("if (!" + T + ".IsFinite(_loss)) throw NonFiniteLoss(_loss);");
                 w.WriteLine("Relax(parameters, batch, eta, steps, 0, schedule, workspace, units);");
                 w.WriteLine("ArUpdatesAndStep(parameters, batch, learningRate, workspace);");
                 w.WriteLine("return _loss;");
@@ -1180,6 +1182,7 @@ namespace Symbolic.Generators
                 w.WriteLine("losses[index] = Forward(_parameters, " + string.Join(", ", Inputs.Select(n => "new global::System.ReadOnlySpan<" + T + ">(input" + names.Pascal[n.Id] + "!, _start * " + Int(n.Size) + ", _count * " + Int(n.Size) + ")")) +
                     ", new global::System.ReadOnlySpan<" + T + ">(targets!, _start * " + Int(Out.Size) + ", _count * " + Int(Out.Size) + "), _count, _ws);");
                 w.WriteLine("if (relax) Relax(_parameters, _count, eta, steps, 0, schedule, _ws, units);");
+                w.WriteLine("if (!" + T + ".IsFinite(losses[index])) throw NonFiniteLoss(losses[index]);");
                 w.Open("if (active == 1)");
                 w.WriteLine("if (relax) ArUpdatesAndStep(_parameters, _count, learningRate, _ws);");
                 w.WriteLine("else BackpropAndStep(_parameters, _count, learningRate, _ws);");
@@ -1209,6 +1212,9 @@ namespace Symbolic.Generators
                 w.WriteLine("if (workspace is null) throw new global::System.ArgumentNullException(nameof(workspace));");
                 w.WriteLine("if (batch < 1 || batch > workspace.MaxBatch) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size must be between 1 and the workspace's MaxBatch.\");");
                 w.Close();
+                w.WriteLine();
+                w.Summary("The error for a training step whose loss is not finite; thrown before any parameter changes.");
+                w.WriteLine("private static global::System.ArithmeticException NonFiniteLoss(double loss) => new global::System.ArithmeticException(\"The loss of this training step is \" + loss.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \": the inputs, the targets or the parameters hold a NaN or an infinity, or training diverged (lower the learning rate). The parameters were left unchanged.\");");
                 w.WriteLine();
                 w.Summary("Checks that a span holds at least the values a batch needs.");
                 w.Open("private static void CheckLength(int length, int needed, string what)");

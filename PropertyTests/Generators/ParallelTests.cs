@@ -95,4 +95,22 @@ public class ParallelTests
         Comparison.Close("bOut", fused.BOut, plain.BOut, 1e-12);
         Assert.NotEqual(GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier).WIn, fused.WIn);
     }
+
+    [Fact]
+    public void A_non_finite_loss_stops_the_step_before_any_parameter_changes()
+    {
+        const int batch = 4;
+        var (x, y) = Data(batch, 16, 5, 12);
+        x[5] = double.NaN;
+        var p = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
+        var before = p.WIn.ToArray();
+        var ws = new GatedResidual.Float64.Workspace(batch);
+        var e = Assert.Throws<ArithmeticException>(() => GatedResidual.Float64.TrainStepBackprop(p, x, y, batch, 0.1, ws));
+        Assert.Contains("left unchanged", e.Message);
+        Assert.Throws<ArithmeticException>(() => GatedResidual.Float64.TrainStepAr(p, x, y, batch, 0.1, 0.1, 5, ws));
+        using var parallel = new GatedResidual.Float64.Parallel(2, batch);
+        Assert.Throws<ArithmeticException>(() => parallel.TrainStepAr(p, x, y, batch, 0.1, 0.1, 5));
+        Assert.Throws<ArithmeticException>(() => parallel.TrainStepBackprop(p, x, y, 1, 0.1));
+        Assert.Equal(before, p.WIn);
+    }
 }
