@@ -87,6 +87,26 @@ public static class DeclarationPrinter
         foreach (var n in g.Nodes.Where(n => n.Role == NodeRole.Computed)) r[""unit:"" + n.Name] = Out(ws.GetUnit(n.Name).Take(batch * n.Size));
         {className}.{engine}.ArUpdates(batch, ws);
         foreach (var n in g.Nodes.Where(n => n.Role == NodeRole.Parameter)) r[""ar:"" + n.Name] = Out(ws.Gradients.Get(n.Name));
+        // One training step of each rule (SGD fused into the products), single-threaded and through the Parallel trainer.
+        var lr = ({t})0.01;
+        var bp1 = {className}.{engine}.Parameters.FromParameterSet(set);
+        {className}.{engine}.TrainStepBackprop(bp1, {args}, In(targets), batch, lr, ws);
+        var ar1 = {className}.{engine}.Parameters.FromParameterSet(set);
+        {className}.{engine}.TrainStepAr(ar1, {args}, In(targets), batch, lr, ({t})eta, steps, ws, (RelaxationSchedule)schedule, (UnitPlacement)units);
+        var bp2 = {className}.{engine}.Parameters.FromParameterSet(set);
+        var ar2 = {className}.{engine}.Parameters.FromParameterSet(set);
+        using (var parallel = new {className}.{engine}.Parallel(2, batch))
+        {{
+            parallel.TrainStepBackprop(bp2, {args}, In(targets), batch, lr);
+            parallel.TrainStepAr(ar2, {args}, In(targets), batch, lr, ({t})eta, steps, (RelaxationSchedule)schedule, (UnitPlacement)units);
+        }}
+        foreach (var n in g.Nodes.Where(n => n.Role == NodeRole.Parameter))
+        {{
+            r[""step-bp:"" + n.Name] = Out(bp1.Get(n.Name));
+            r[""step-ar:"" + n.Name] = Out(ar1.Get(n.Name));
+            r[""parallel-bp:"" + n.Name] = Out(bp2.Get(n.Name));
+            r[""parallel-ar:"" + n.Name] = Out(ar2.Get(n.Name));
+        }}
         return r;
     }}
 

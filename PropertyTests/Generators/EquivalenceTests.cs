@@ -46,6 +46,24 @@ public class EquivalenceTests
 
         var got32 = Invoke(harness, "RunFloat32", c, inputs, targets, eta, steps, 0.0, schedule, units);
         Comparison.AgainstReference(c.Graph, c.Parameters, c.Batch, new RelaxationOptions(eta, steps, 0.0, schedule, units), got32, 1e-4, checkIterations: true);
+
+        // Training steps (fused SGD, single-threaded and parallel) equal parameters - lr * the checked gradients and AR
+        // updates. AR's are compared where the relaxation ran the fixed step count (no tolerance), as TrainStepAr does.
+        foreach (var (got, tol, relaxedFixed) in new[] { (got64, 1e-9, tolerance == 0), (got32, 1e-4, true) })
+        {
+            foreach (var id in c.Graph.ParameterIds)
+            {
+                string name = c.Graph.Nodes[id].Name;
+                var start = Comparison.RowMajor(c.Parameters[name]);
+                var afterBp = start.Zip(got["grad:" + name], (v, g) => v - 0.01 * g).ToArray();
+                Comparison.Close("step-bp:" + name, got["step-bp:" + name], afterBp, tol);
+                Comparison.Close("parallel-bp:" + name, got["parallel-bp:" + name], afterBp, tol);
+                if (!relaxedFixed) continue;
+                var afterAr = start.Zip(got["ar:" + name], (v, g) => v - 0.01 * g).ToArray();
+                Comparison.Close("step-ar:" + name, got["step-ar:" + name], afterAr, tol);
+                Comparison.Close("parallel-ar:" + name, got["parallel-ar:" + name], afterAr, tol);
+            }
+        }
     }
 
     private static Dictionary<string, double[]> Invoke(Type harness, string method, GraphCase c, double[][] inputs, double[] targets, double eta, int steps, double tolerance, RelaxationSchedule schedule, UnitPlacement units) =>
