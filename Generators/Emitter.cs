@@ -753,20 +753,24 @@ namespace Symbolic.Generators
                 w.Param("batch", "The number of samples of the forward pass.");
                 w.Param("workspace", "The workspace of the forward pass.");
                 w.Open("public static void Backprop(Parameters parameters, int batch, Workspace workspace)");
-                w.WriteLine("Check(parameters, batch, workspace);");
-                var assigned = new HashSet<int>();
-                foreach (var n in Computed.Reverse())
-                {
-                    for (int a = 0; a < n.Inputs.Count; a++)
-                    {
-                        var parent = g.Nodes[n.Inputs[a]];
-                        if (parent.Role == NodeRole.Input) continue;
-                        string target = parent.Role == NodeRole.Parameter ? Grad(parent.Id) : Adjoint(parent.Id);
-                        Contribution(n, a, Adjoint(n.Id), target, assigned.Add(parent.Id));
-                    }
-                }
+                w.WriteLine("BackpropCotangents(parameters, batch, workspace);");
+                ParameterGradients(Adjoint);
                 w.Close();
                 w.WriteLine();
+            }
+
+            /// <summary>Emits every parameter's gradient into workspace.Gradients: the VJP of each consumer with that consumer's cotangent (its adjoint, or its relaxed unit), summed over consumers.</summary>
+            private void ParameterGradients(System.Func<int, string> cotangentOf)
+            {
+                foreach (var p in Parameters)
+                {
+                    bool first = true;
+                    foreach (var (child, arg) in Consumers(p.Id))
+                    {
+                        Contribution(child, arg, cotangentOf(child.Id), Grad(p.Id), first);
+                        first = false;
+                    }
+                }
             }
 
             private const string Placement = Rules + ".UnitPlacement";
@@ -908,38 +912,12 @@ namespace Symbolic.Generators
                 w.WriteLine();
             }
 
-            /// <summary>
-            /// Emits the parameter contributions of a backward phase added straight into the parameters with
-            /// alpha = -learningRate: SGD fused into the weight-gradient product, so no gradient array is written and read back.
-            /// Parameter gradients depend only on cotangents and forward values, never on the parameters, so they run last.
-            /// </summary>
-            private void FusedParameterSteps(System.Func<int, string> cotangentOf)
-            {
-                foreach (var p in Parameters)
-                {
-                    foreach (var (child, arg) in Consumers(p.Id))
-                    {
-                        w.WriteLine("// " + Param(p.Id) + " -= learningRate * VJP of " + Describe(g, child));
-                        if (child.Op == OpKind.MatVec)
-                        {
-                            int rows = p.Shape.Dims[0], cols = p.Shape.Dims[1];
-                            w.WriteLine(Gemm + ".MatMulTN<" + T + ">(" + ReadSpan(cotangentOf(child.Id), Batch(rows)) + ", " + Int(rows) + ", " + ReadSpan(Value(child.Inputs[1]), Batch(cols)) + ", " + Int(cols) +
-                                ", " + Param(p.Id) + ", " + Int(cols) + ", " + Int(rows) + ", " + Int(cols) + ", batch, -learningRate, true);");
-                        }
-                        else
-                        {
-                            w.WriteLine("global::Symbolic.Rules.Kernels.Elementwise.ColumnSums<" + T + ">(" + ReadSpan(cotangentOf(child.Id), Batch(p.Size)) + ", batch, " + Param(p.Id) + ", -learningRate, true);");
-                        }
-                    }
-                }
-            }
-
             private void FusedStepMethods()
             {
                 w.Summary("Backprop with SGD fused in: the same cotangents as Backprop, then every parameter moved by -learningRate times its gradient directly (workspace.Gradients is not written).");
                 w.Open("private static void BackpropAndStep(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace)");
                 w.WriteLine("BackpropCotangents(parameters, batch, workspace);");
-                FusedParameterSteps(Adjoint);
+                w.WriteLine("StepParameterRows(parameters, batch, learningRate, workspace, false, 0, 1);");
                 w.Close();
                 w.WriteLine();
                 w.Summary("The cotangents of every computed node (Backprop without the parameter gradients).");
@@ -957,7 +935,7 @@ namespace Symbolic.Generators
                 }
                 w.Close();
                 w.WriteLine();
-                w.Summary("Part 'part' of 'parts' of a fused SGD step: the rows of every parameter in that part move by -learningRate times this workspace's contribution (its samples' cotangents, or AR units).");
+                w.Summary("Part 'part' of 'parts' of a fused SGD step (SGD inside the weight-gradient products: no gradient array is written and read back): the rows of every parameter in that part move by -learningRate times this workspace's contribution (its samples' cotangents, or AR units). Parameter gradients depend only on cotangents and forward values, so this runs after the backward phase.");
                 w.Open("private static void StepParameterRows(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace, bool relaxed, int part, int parts)");
                 foreach (var p in Parameters)
                 {
@@ -987,7 +965,7 @@ namespace Symbolic.Generators
                 w.Summary("AR's local updates with SGD fused in: every parameter moved by -learningRate times its update directly (workspace.Gradients is not written).");
                 w.Open("private static void ArUpdatesAndStep(Parameters parameters, int batch, " + T + " learningRate, Workspace workspace)");
                 w.WriteLine("Check(parameters, batch, workspace);");
-                FusedParameterSteps(Unit);
+                w.WriteLine("StepParameterRows(parameters, batch, learningRate, workspace, true, 0, 1);");
                 w.Close();
                 w.WriteLine();
             }
@@ -1000,15 +978,7 @@ namespace Symbolic.Generators
                 w.Open("public static void ArUpdates(int batch, Workspace workspace)");
                 w.WriteLine("if (workspace is null) throw new global::System.ArgumentNullException(nameof(workspace));");
                 w.WriteLine("if (batch < 1 || batch > workspace.MaxBatch) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"The batch size must be between 1 and the workspace's MaxBatch.\");");
-                foreach (var p in Parameters)
-                {
-                    bool first = true;
-                    foreach (var (child, arg) in Consumers(p.Id))
-                    {
-                        Contribution(child, arg, Unit(child.Id), Grad(p.Id), first);
-                        first = false;
-                    }
-                }
+                ParameterGradients(Unit);
                 w.Close();
                 w.WriteLine();
             }

@@ -5,29 +5,13 @@ using Symbolic.Rules;
 
 namespace Symbolic.Cli.Bench;
 
-/// <summary>The float64 reference engine on the paper MLP: a rule's Compute (forward, backprop or relaxation, updates) then an SGD step.</summary>
+/// <summary>The float64 reference engine on the declared paper MLP (<c>Symbolic.Examples.PaperMlp.Graph</c>): a rule's Compute (forward, backprop or relaxation, updates) then an SGD step.</summary>
 public static class ReferenceCases
 {
-    /// <summary>The paper MLP 784-300-300-100-10 (Linear + ReLU hidden layers, a linear output, squared error).</summary>
-    public static ComputationGraph PaperMlp()
-    {
-        var g = new GraphBuilder("mlp-784-300-300-100-10");
-        var x = g.Input("x", 784);
-        var h = x;
-        int[] sizes = MlpFlops.Sizes;
-        for (int l = 1; l < sizes.Length; l++)
-        {
-            var w = g.Weight("w" + l, sizes[l], sizes[l - 1]);
-            var b = g.Bias("b" + l, sizes[l]);
-            h = l < sizes.Length - 1 ? g.Relu(g.Linear(w, h, b), "h" + l) : g.Linear(w, h, b, "out");
-        }
-        return g.Build(h, LossKind.SquaredError);
-    }
-
     /// <summary>Sets up a reference case for <paramref name="c"/> (rule "bp", "ar" or "ar-closed-form").</summary>
     public static CaseRun Setup(BenchCase c)
     {
-        var graph = PaperMlp();
+        var graph = Symbolic.Examples.PaperMlp.Graph; // the declared graph, the same one the generated cases run
         var parameters = ParameterSet.Initialise(graph, 1);
         var r = new Random(2);
         var input = Matrix<double>.Build.Dense(784, c.Batch, (i, j) => r.NextDouble());
