@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
+using Symbolic.Graph;
 
 namespace Symbolic.Generators
 {
@@ -35,9 +37,12 @@ namespace Symbolic.Generators
         public static readonly DiagnosticDescriptor UnsupportedExpression = Make("SYM006", "Unsupported expression in a graph declaration",
             "The expression '{0}' is not supported in a graph declaration: {1}");
 
-        /// <summary>SYM007: a call of something that is not a graph op.</summary>
+        /// <summary>SYM007: a call of something that is not a graph op; its second argument is <see cref="DeclaredOps"/>.</summary>
         public static readonly DiagnosticDescriptor UnknownOp = Make("SYM007", "Unknown graph op",
-            "'{0}' is not a graph op; the ops are Relu, Tanh, Sigmoid, LeakyRelu, Softplus, Identity, Concat, Add, Mul, MatVec and BiasAdd");
+            "'{0}' is not a graph op; the ops are {1}");
+
+        /// <summary>The ops a declaration can call, as SYM007 lists them ("Relu, Tanh, ... and BiasAdd"), from the op table.</summary>
+        public static readonly string DeclaredOps = OpTable.NameList(OpTable.Declared.Select(op => op.DeclarationName!));
 
         /// <summary>SYM008: the op does not fit its arguments (shape mismatch, wrong kind or number of arguments).</summary>
         public static readonly DiagnosticDescriptor InvalidGraph = Make("SYM008", "Shape mismatch or invalid op use",
@@ -83,6 +88,10 @@ namespace Symbolic.Generators
         public static readonly DiagnosticDescriptor ReservedName = Make("SYM018", "Name reserved by the generator",
             "'{0}' declares {1}, a name the Symbolic generator emits into the class; rename it");
 
+        /// <summary>SYM019: the graph uses an op that the generator cannot lower to compiled code.</summary>
+        public static readonly DiagnosticDescriptor MissingLowering = Make("SYM019", "Op without a generator lowering",
+            "The op {0} in graph '{1}' has no lowering in the source generator; its compiled code cannot be emitted (the reference engine still runs the graph)");
+
         /// <summary>SYM099: a bug in the generator, reported instead of thrown.</summary>
         public static readonly DiagnosticDescriptor InternalError = Make("SYM099", "Internal generator error",
             "The Symbolic generator failed on '{0}': {1}; this is a bug, please report it");
@@ -91,7 +100,7 @@ namespace Symbolic.Generators
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = Index(
             NotStaticPartial, GenericClass, NestedClass, MissingForward, UnsupportedStatement, UnsupportedExpression, UnknownOp,
             InvalidGraph, MissingAttribute, DuplicateAttribute, UnusedParameter, NoPathFromInput, InvalidAttributeArgument,
-            UnknownIdentifier, InvalidOpArgument, MissingReturn, UnusedLocal, ReservedName, InternalError);
+            UnknownIdentifier, InvalidOpArgument, MissingReturn, UnusedLocal, ReservedName, MissingLowering, InternalError);
 
         private static DiagnosticDescriptor Make(string id, string title, string message) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

@@ -33,7 +33,8 @@ namespace Symbolic.Generators
             foreach (var diagnostic in model.Diagnostics) context.ReportDiagnostic(diagnostic.ToDiagnostic());
             try
             {
-                string? source = Emitter.Emit(model);
+                var (source, diagnostics) = Emitter.Emit(model);
+                foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic.ToDiagnostic());
                 if (source is not null) context.AddSource(model.Class.HintName, SourceText.From(source, System.Text.Encoding.UTF8));
             }
             catch (Exception e) when (!(e is OperationCanceledException))

@@ -61,5 +61,9 @@ namespace Symbolic.Generators
     /// What the parser makes of one <c>[ComputationGraph]</c> class: the class, the validated graph (null when the
     /// declaration has errors) and the diagnostics. Value-equatable throughout, so the pipeline caches it.
     /// </summary>
-    internal sealed record GraphModel(ClassInfo Class, ComputationGraph? Graph, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <param name="Class">The declaring class.</param>
+    /// <param name="Graph">The validated graph, or null when the declaration has errors.</param>
+    /// <param name="Diagnostics">The parser's diagnostics.</param>
+    /// <param name="Location">The class name's location, for diagnostics about the graph as a whole.</param>
+    internal sealed record GraphModel(ClassInfo Class, ComputationGraph? Graph, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? Location = null);
 }

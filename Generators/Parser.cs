@@ -20,21 +20,6 @@ namespace Symbolic.Generators
     {
         private const string AttributeNamespace = "Symbolic.Graph.";
 
-        private static readonly Dictionary<string, OpKind> Ops = new Dictionary<string, OpKind>(StringComparer.Ordinal)
-        {
-            ["Relu"] = OpKind.Relu,
-            ["Tanh"] = OpKind.Tanh,
-            ["Sigmoid"] = OpKind.Sigmoid,
-            ["LeakyRelu"] = OpKind.LeakyRelu,
-            ["Softplus"] = OpKind.Softplus,
-            ["Identity"] = OpKind.Identity,
-            ["Concat"] = OpKind.Concat,
-            ["Add"] = OpKind.Add,
-            ["Mul"] = OpKind.Mul,
-            ["MatVec"] = OpKind.MatVec,
-            ["BiasAdd"] = OpKind.BiasAdd,
-        };
-
         /// <summary>Parses the class the attribute sits on.</summary>
         public static GraphModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -54,7 +39,7 @@ namespace Symbolic.Generators
             {
                 var state = new State(context.SemanticModel, symbol, cancellationToken);
                 var graph = state.Run(syntax, context.Attributes, classInfo);
-                return new GraphModel(classInfo, state.Diagnostics.Count == 0 ? graph : null, state.Diagnostics.ToEquatableArray());
+                return new GraphModel(classInfo, state.Diagnostics.Count == 0 ? graph : null, state.Diagnostics.ToEquatableArray(), LocationInfo.From(syntax.Identifier.GetLocation()));
             }
             catch (OperationCanceledException)
             {
@@ -125,11 +110,11 @@ namespace Symbolic.Generators
             private void Report(DiagnosticDescriptor descriptor, LocationInfo? at, params string[] args) =>
                 Diagnostics.Add(DiagnosticInfo.Create(descriptor, at, args));
 
+            // The generated members, then the vocabulary's op methods (sorted, so diagnostics keep a stable order).
             private static readonly string[] ReservedNames =
-            {
-                "Graph", "CreateGraph", "Float32", "Float64", "Node",
-                "Add", "BiasAdd", "Concat", "Identity", "LeakyRelu", "MatVec", "Mul", "Relu", "Sigmoid", "Softplus", "Tanh",
-            };
+                new[] { "Graph", "CreateGraph", "Float32", "Float64", "Node" }
+                    .Concat(OpTable.Declared.Select(op => op.DeclarationName!).OrderBy(n => n, StringComparer.Ordinal))
+                    .ToArray();
 
             public ComputationGraph? Run(ClassDeclarationSyntax syntax, System.Collections.Immutable.ImmutableArray<AttributeData> attributes, ClassInfo info)
             {
@@ -429,9 +414,9 @@ namespace Symbolic.Generators
                     return null;
                 }
                 string opName = callee.Identifier.ValueText;
-                if (!Ops.TryGetValue(opName, out var op))
+                if (!OpTable.TryGetByDeclarationName(opName, out var op))
                 {
-                    Report(DiagnosticDescriptors.UnknownOp, callee, opName);
+                    Report(DiagnosticDescriptors.UnknownOp, callee, opName, DiagnosticDescriptors.DeclaredOps);
                     return null;
                 }
                 var arguments = invocation.ArgumentList.Arguments;
@@ -443,24 +428,29 @@ namespace Symbolic.Generators
                         return null;
                     }
                 }
+                // Constant arguments (a leaky ReLU's slope) follow the node arguments and must be compile-time numbers.
                 double alpha = 0.0;
-                int nodeArguments = arguments.Count;
-                if (op == OpKind.LeakyRelu)
+                int nodeArguments = arguments.Count - op.Constants.Count;
+                if (op.Constants.Count > 0)
                 {
-                    if (arguments.Count != 2)
+                    if (nodeArguments < op.MinArity || nodeArguments > op.MaxArity)
                     {
-                        Report(DiagnosticDescriptors.InvalidOpArgument, invocation, "LeakyRelu takes a value and a constant slope, as in LeakyRelu(x, 0.01); got " + arguments.Count.ToString(CultureInfo.InvariantCulture) + " arguments");
+                        Report(DiagnosticDescriptors.InvalidOpArgument, invocation, opName + " takes " + NodeArgumentsInWords(op) + " and " +
+                            string.Join(" and ", op.Constants.Select(c => "a constant " + c.Name)) + ", as in " + ExampleCall(op) + "; got " +
+                            arguments.Count.ToString(CultureInfo.InvariantCulture) + " arguments");
                         return null;
                     }
-                    var slope = arguments[1].Expression;
-                    var constant = bodyModel!.GetConstantValue(slope, cancellation);
-                    if (!constant.HasValue || !(constant.Value is double || constant.Value is float || constant.Value is int || constant.Value is long || constant.Value is decimal))
+                    for (int c = 0; c < op.Constants.Count; c++)
                     {
-                        Report(DiagnosticDescriptors.InvalidOpArgument, slope, "The slope '" + Short(slope) + "' of LeakyRelu must be a numeric constant");
-                        return null;
+                        var expression = arguments[nodeArguments + c].Expression;
+                        var constant = bodyModel!.GetConstantValue(expression, cancellation);
+                        if (!constant.HasValue || !(constant.Value is double || constant.Value is float || constant.Value is int || constant.Value is long || constant.Value is decimal))
+                        {
+                            Report(DiagnosticDescriptors.InvalidOpArgument, expression, "The " + op.Constants[c].Name + " '" + Short(expression) + "' of " + opName + " must be a numeric constant");
+                            return null;
+                        }
+                        alpha = Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture);
                     }
-                    alpha = Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture);
-                    nodeArguments = 1;
                 }
                 var parents = new NodeRef[nodeArguments];
                 bool ok = true;
@@ -470,8 +460,20 @@ namespace Symbolic.Generators
                     if (parent is null) ok = false;
                     else parents[i] = parent;
                 }
-                return ok ? Make(op, name, alpha, invocation, parents) : null;
+                return ok ? Make(op.Kind, name, alpha, invocation, parents) : null;
             }
+
+            /// <summary>How many node arguments an op takes, for messages: "a value", "2 values", "at least 2 values".</summary>
+            private static string NodeArgumentsInWords(OpDescriptor op) =>
+                op.MinArity == 1 && op.MaxArity == 1 ? "a value"
+                : op.IsVariadic ? "at least " + op.MinArity.ToString(CultureInfo.InvariantCulture) + " values"
+                : op.MinArity == op.MaxArity ? op.MinArity.ToString(CultureInfo.InvariantCulture) + " values"
+                : op.MinArity.ToString(CultureInfo.InvariantCulture) + " to " + op.MaxArity.ToString(CultureInfo.InvariantCulture) + " values";
+
+            /// <summary>A correct call of an op, for messages: "LeakyRelu(x, 0.01)".</summary>
+            private static string ExampleCall(OpDescriptor op) =>
+                op.DeclarationName + "(" + string.Join(", ", op.Arguments.Select(a => a.Name)
+                    .Concat(op.Constants.Select(c => c.Example.ToString("R", CultureInfo.InvariantCulture)))) + ")";
 
             private NodeRef? Make(OpKind op, string name, double alpha, SyntaxNode at, params NodeRef[] parents)
             {

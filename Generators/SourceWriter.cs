@@ -38,6 +38,12 @@ namespace Symbolic.Generators
             Open();
         }
 
+        /// <summary>Indents without writing a brace (a case body).</summary>
+        public void Indent() => indentation++;
+
+        /// <summary>Outdents without writing a brace.</summary>
+        public void Outdent() => indentation--;
+
         /// <summary>Outdents and writes '}' followed by <paramref name="suffix"/>.</summary>
         public void Close(string suffix = "")
         {

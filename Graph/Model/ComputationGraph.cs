@@ -46,8 +46,9 @@ namespace Symbolic.Graph
             DistanceToOutput = distance.ToEquatableArray();
             RelaxationDepth = UnitIds.Select(i => distance[i]).DefaultIfEmpty(0).Max();
 
-            // Layer units: a computed node whose only consumer is a bias-add or an elementwise activation is interior to a
-            // layer (a = W h + b, h' = f(a)); its cotangent follows instantly from the layer's unit, as in the paper.
+            // Layer units: a computed node whose only consumer is a bias-add or an elementwise activation (the ops whose
+            // descriptor names a layer-interior argument) is interior to a layer (a = W h + b, h' = f(a)); its cotangent
+            // follows instantly from the layer's unit, as in the paper.
             var interior = new bool[nodes.Count];
             var hops = new int[nodes.Count];
             for (int i = nodes.Count - 1; i >= 0; i--)
@@ -56,7 +57,7 @@ namespace Symbolic.Graph
                 if (i != outputId && children[i].Count == 1)
                 {
                     var only = nodes[children[i][0]];
-                    interior[i] = only.Op == OpKind.BiasAdd ? only.Inputs[0] == i : Activation.IsElementwise(only.Op);
+                    interior[i] = OpTable.TryGet(only.Op, out var consumer) && consumer.LayerInteriorArgument is int argument && only.Inputs[argument] == i;
                 }
                 if (interior[i])
                 {
@@ -180,7 +181,14 @@ namespace Symbolic.Graph
         /// <inheritdoc/>
         public override string ToString() =>
             "graph " + Name + " (" + Loss + " on " + Output.Name + "):" + "\n" +
-            string.Join("\n", Nodes.Select(n => "  " + n.Name + " = " + n.Op + (n.Op == OpKind.LeakyRelu ? "(" + n.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")" : "") +
+            string.Join("\n", Nodes.Select(n => "  " + n.Name + " = " + n.Op + Constants(n) +
                 "(" + string.Join(", ", n.Inputs.Select(p => Nodes[p].Name)) + ") : " + n.Shape));
+
+        /// <summary>A node's constant arguments as ToString prints them, such as "(0.25)"; empty for ops without any.</summary>
+        private static string Constants(Node n)
+        {
+            var values = OpTable.TryGet(n.Op, out var op) ? op.ConstantValues(n) : System.Array.Empty<double>();
+            return values.Count == 0 ? "" : "(" + string.Join(", ", values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
+        }
     }
 }

@@ -112,7 +112,10 @@ namespace Symbolic.Graph
         /// <summary>Adds softplus(x).</summary>
         public NodeRef Softplus(NodeRef x, string? name = null) => Add(name, OpKind.Softplus, 0.0, x);
 
-        /// <summary>Adds a node of any op (the general form behind the named methods).</summary>
+        /// <summary>
+        /// Adds a node of any op (the general form behind the named methods): its <see cref="OpTable"/> descriptor checks the
+        /// arguments and gives the shape. <paramref name="alpha"/> is the op's constant argument (zero for ops without one).
+        /// </summary>
         public NodeRef Op(OpKind op, string? name, double alpha, params NodeRef[] parents) => Add(name, op, alpha, parents);
 
         /// <summary>Closes the graph with <paramref name="loss"/> on <paramref name="output"/> and returns the immutable graph.</summary>
@@ -127,7 +130,7 @@ namespace Symbolic.Graph
         {
             string checkedName = ClaimName(name, op);
             var node = new Node(nodes.Count, checkedName, op, EquatableArray<int>.Empty, shape);
-            OpRules.InferShape(checkedName, op, new Node[0], shape, 0.0);
+            OpRules.Descriptor(checkedName, op).InferShape(checkedName, new Node[0], shape, 0.0);
             nodes.Add(node);
             return new NodeRef(this, node);
         }
@@ -138,7 +141,7 @@ namespace Symbolic.Graph
             if (parents == null) throw new GraphBuildException(label, op + " '" + label + "' was given no arguments.");
             foreach (var p in parents) Check(p, label);
             var parentNodes = parents.Select(p => p.Node).ToList();
-            var shape = OpRules.InferShape(label, op, parentNodes, Shape.Vector(1), alpha);
+            var shape = OpRules.Descriptor(label, op).InferShape(label, parentNodes, Shape.Vector(1), alpha);
             string checkedName = ClaimName(label, op);
             var node = new Node(nodes.Count, checkedName, op, parents.Select(p => p.Id).ToEquatableArray(), shape, alpha);
             nodes.Add(node);

@@ -9,7 +9,7 @@ namespace Symbolic.Graph
     /// <param name="Op">The operation.</param>
     /// <param name="Inputs">Parent ids, in argument order.</param>
     /// <param name="Shape">Per-sample shape of the value (for parameters, the parameter's shape).</param>
-    /// <param name="Alpha">The negative slope of a leaky ReLU; zero for every other op.</param>
+    /// <param name="Alpha">The op's constant argument (the negative slope of a leaky ReLU); zero for ops without one.</param>
 #if SYMBOLIC_GENERATOR
     internal
 #else
@@ -17,10 +17,9 @@ namespace Symbolic.Graph
 #endif
     sealed record Node(int Id, string Name, OpKind Op, EquatableArray<int> Inputs, Shape Shape, double Alpha = 0.0)
     {
-        /// <summary>Whether the node is an input, a parameter or computed.</summary>
-        public NodeRole Role => Op == OpKind.Input ? NodeRole.Input
-            : Op == OpKind.Weight || Op == OpKind.Bias ? NodeRole.Parameter
-            : NodeRole.Computed;
+        // An op the table does not know counts as computed, so validation reaches its "unknown op" error.
+        /// <summary>Whether the node is an input, a parameter or computed (its op's <see cref="OpDescriptor.Role"/>).</summary>
+        public NodeRole Role => OpTable.TryGet(Op, out var descriptor) ? descriptor.Role : NodeRole.Computed;
 
         /// <summary>The number of elements per sample.</summary>
         public int Size => Shape.Size;

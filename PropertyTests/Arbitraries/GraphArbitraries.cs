@@ -13,7 +13,8 @@ namespace Symbolic.PropertyTests.Arbitraries;
 /// </summary>
 public static class GraphArbitraries
 {
-    private static readonly OpKind[] Activations = { OpKind.Identity, OpKind.Tanh, OpKind.Sigmoid, OpKind.Relu, OpKind.LeakyRelu, OpKind.Softplus };
+    // Every elementwise op of the table, so a new activation is exercised without touching the arbitrary.
+    private static readonly OpKind[] Activations = OpTable.All.Where(op => op.IsElementwise).Select(op => op.Kind).ToArray();
 
     /// <summary>Random recipes.</summary>
     public static Gen<GraphRecipe> Recipes =>

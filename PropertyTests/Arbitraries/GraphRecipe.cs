@@ -48,6 +48,14 @@ public sealed record GraphCase(GraphRecipe Recipe, ComputationGraph Graph, Param
 /// <summary>Turns recipes into graphs, parameters and batches.</summary>
 public static class RecipeBuilder
 {
+    /// <summary>An activation step's constant: its alpha where the op takes a constant that alpha fits, else the constant's example.</summary>
+    private static double Constant(RecipeStep step)
+    {
+        var constants = OpTable.For(step.Activation).Constants;
+        if (constants.Count == 0) return 0.0;
+        return constants[0].IsValid(step.Alpha) ? step.Alpha : constants[0].Example;
+    }
+
     /// <summary>Builds the case a recipe describes.</summary>
     public static GraphCase Build(GraphRecipe recipe)
     {
@@ -85,7 +93,7 @@ public static class RecipeBuilder
                     if (step.B % 2 == 0) result = b.BiasAdd(result, b.Bias("bias" + s, step.Width), "a" + s);
                     break;
                 case StepKind.Activation:
-                    result = b.Op(step.Activation, "f" + s, step.Activation == OpKind.LeakyRelu ? step.Alpha : 0.0, a);
+                    result = b.Op(step.Activation, "f" + s, Constant(step), a);
                     break;
                 case StepKind.Add:
                     result = step.C % 3 == 0

@@ -85,4 +85,31 @@ internal static class Comparison
         }
         if (checkIterations) Assert.Equal(relaxed.Iterations, (int)got["iterations"][0]);
     }
+
+    /// <summary>
+    /// Checks each rule's compiled step (see <see cref="CompiledHarness"/>) against the reference: the rule's updates from
+    /// <c>Compute</c>, then the optimiser's reference step from its initial state.
+    /// </summary>
+    public static void RulesAgainstReference(ComputationGraph graph, ParameterSet parameters, Batch batch, IReadOnlyList<LearningRule> rules,
+        IReadOnlyDictionary<string, double[]> got, double tolerance, Type scalar)
+    {
+        for (int k = 0; k < rules.Count; k++)
+        {
+            var update = rules[k].Compute(graph, parameters, batch);
+            foreach (var optimiser in CompiledHarness.OptimisersFor(scalar))
+            {
+                var (expected, _) = optimiser.Step(parameters, update.Updates, optimiser.InitialState(parameters));
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    string key = "rule" + k + ":" + optimiser.GetType().Name + ":" + threads;
+                    Close(key + ":loss (" + rules[k] + ")", got[key + ":loss"], new[] { update.Forward.LossValue }, tolerance);
+                    foreach (var id in graph.ParameterIds)
+                    {
+                        string name = graph.Nodes[id].Name;
+                        Close(key + ":" + name + " (" + rules[k] + ")", got[key + ":" + name], RowMajor(expected[name]), tolerance);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -43,18 +43,21 @@ public static class DeclarationPrinter
     private static string Expression(ComputationGraph g, Node n, int style)
     {
         var a = n.Inputs.Select(p => Id(g.Nodes[p].Name)).ToArray();
-        string Call(string op) => op + "(" + string.Join(", ", a) + ")";
         return n.Op switch
         {
-            OpKind.MatVec => style == 0 ? Call("MatVec") : a[0] + " * " + a[1],
-            OpKind.BiasAdd => style == 0 ? Call("BiasAdd") : style == 1 ? a[0] + " + " + a[1] : "(" + a[1] + " + " + a[0] + ")",
-            OpKind.Add => a.Length == 2 && style != 0 ? a[0] + " + " + a[1] : Call("Add"),
-            OpKind.Mul => style == 0 ? Call("Mul") : a[0] + " * " + a[1],
-            OpKind.Concat => Call("Concat"),
-            OpKind.LeakyRelu => "LeakyRelu(" + a[0] + ", " + n.Alpha.ToString("R", CultureInfo.InvariantCulture) + ")",
-            _ => Call(n.Op.ToString()),
+            // The operator spellings the parser also reads; every op (these too, in style 0) has its call spelling.
+            OpKind.MatVec when style != 0 => a[0] + " * " + a[1],
+            OpKind.BiasAdd when style == 1 => a[0] + " + " + a[1],
+            OpKind.BiasAdd when style == 2 => "(" + a[1] + " + " + a[0] + ")",
+            OpKind.Add when a.Length == 2 && style != 0 => a[0] + " + " + a[1],
+            OpKind.Mul when style != 0 => a[0] + " * " + a[1],
+            _ => Call(OpTable.For(n.Op), n, a),
         };
     }
+
+    /// <summary>DeclarationName(arguments[, constants]), the constants printed round-trip.</summary>
+    private static string Call(OpDescriptor op, Node n, string[] arguments) =>
+        op.DeclarationName + "(" + string.Join(", ", arguments.Concat(op.ConstantValues(n).Select(v => v.ToString("R", CultureInfo.InvariantCulture)))) + ")";
 
     /// <summary>
     /// A harness compiled next to the generated code: runs Float64 or Float32 end to end through reflection-friendly

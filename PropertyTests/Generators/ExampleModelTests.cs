@@ -1,15 +1,17 @@
 using System;
 using System.Linq;
+using System.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using Symbolic.Examples;
 using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
 using Xunit;
 
 namespace Symbolic.PropertyTests.Generators;
 
 /// <summary>
-/// The generated engines of the example models (compiled by the generator as an analyzer of examples/Models): AR's
-/// updates equal backprop's gradients, and backprop equals the reference engine.
+/// The generated primitives of the example models (compiled by the generator as an analyzer of examples/Models), run
+/// through the generic passes and rules: AR's updates equal backprop's gradients, and backprop equals the reference engine.
 /// </summary>
 public class ExampleModelTests
 {
@@ -23,9 +25,17 @@ public class ExampleModelTests
         return (x, y);
     }
 
-    private static double[] Flatten(PaperMlp.Float64.Parameters g) => new[] { g.W1, g.B1, g.W2, g.B2, g.W3, g.B3, g.W4, g.B4 }.SelectMany(a => a).ToArray();
+    /// <summary>Per-parameter arrays (parameters or gradients, by parameter index) concatenated, as doubles.</summary>
+    internal static double[] Flatten<T>(T[][] arrays) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        arrays.SelectMany(a => a).Select(double.CreateChecked).ToArray();
 
-    private static double[] Flatten(PaperMlp.Float32.Parameters g) => new[] { g.W1, g.B1, g.W2, g.B2, g.W3, g.B3, g.W4, g.B4 }.SelectMany(a => a).Select(v => (double)v).ToArray();
+    /// <summary>The workspace's gradients (or AR updates) as a parameter set of the graph.</summary>
+    internal static ParameterSet GradientSet<T>(Workspace<T> ws) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var copy = new ParameterArrays<T>(ws.Layout);
+        for (int k = 0; k < copy.Arrays.Length; k++) ws.Gradients[k].CopyTo(copy.Arrays[k], 0);
+        return copy.ToParameterSet();
+    }
 
     [Theory]
     [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.Layers)]
@@ -36,24 +46,25 @@ public class ExampleModelTests
         const int Batch = 4;
         var (x, y) = Data(Batch, 784, 10, 1);
         var p = PaperMlp.Float64.Parameters.Initialise(3);
-        var ws = new PaperMlp.Float64.Workspace(Batch);
-        PaperMlp.Float64.Forward(p, x, y, Batch, ws);
-        PaperMlp.Float64.Backprop(p, Batch, ws);
+        var ws = new Workspace<double>(PaperMlp.Float64.Layout, Batch);
+        var data = new CompiledBatch<double>(new[] { x }, y, Batch);
+        GraphPasses<PaperMlp.Float64, double>.Forward(p, data, ws);
+        GraphPasses<PaperMlp.Float64, double>.Backprop(p, ws, Batch);
         var backprop = Flatten(ws.Gradients);
         Assert.Contains(backprop, v => v != 0);
 
         // eta = 1: exact after the unit depth (synchronous) or one sweep (top-down).
         int depth = units == UnitPlacement.Layers ? PaperMlp.Float64.LayerRelaxationDepth : PaperMlp.Float64.RelaxationDepth;
         int steps = schedule == RelaxationSchedule.TopDown ? 1 : depth;
-        Assert.Equal(steps, PaperMlp.Float64.Relax(p, Batch, 1.0, steps, 0, schedule, ws, units));
-        PaperMlp.Float64.ArUpdates(Batch, ws);
+        Assert.Equal(steps, GraphPasses<PaperMlp.Float64, double>.Relax(p, ws, Batch, new RelaxationOptions(1.0, steps, 0, schedule, units)));
+        GraphPasses<PaperMlp.Float64, double>.ArUpdates(ws, Batch);
         Comparison.Close("AR(eta 1) vs backprop", Flatten(ws.Gradients), backprop, 1e-12);
 
         // The authors' eta = 0.1 and 100 steps with layer units: close to backprop. A unit on every node has a longer
         // transient (depth 10 rather than 4), so it gets 300 steps.
         int budget = units == UnitPlacement.Layers ? 100 : 300;
-        PaperMlp.Float64.Relax(p, Batch, 0.1, budget, 0, schedule, ws, units);
-        PaperMlp.Float64.ArUpdates(Batch, ws);
+        GraphPasses<PaperMlp.Float64, double>.Relax(p, ws, Batch, new RelaxationOptions(0.1, budget, 0, schedule, units));
+        GraphPasses<PaperMlp.Float64, double>.ArUpdates(ws, Batch);
         Comparison.Close("AR(eta 0.1) vs backprop", Flatten(ws.Gradients), backprop, 1e-2);
     }
 
@@ -63,12 +74,13 @@ public class ExampleModelTests
         const int Batch = 3;
         var (x, y) = Data(Batch, 784, 10, 2);
         var p32 = PaperMlp.Float32.Parameters.Initialise(5);
-        var ws = new PaperMlp.Float32.Workspace(Batch);
-        PaperMlp.Float32.Forward(p32, x.Select(v => (float)v).ToArray(), y.Select(v => (float)v).ToArray(), Batch, ws);
-        PaperMlp.Float32.Backprop(p32, Batch, ws);
+        var ws = new Workspace<float>(PaperMlp.Float32.Layout, Batch);
+        var data = new CompiledBatch<float>(new[] { x.Select(v => (float)v).ToArray() }, y.Select(v => (float)v).ToArray(), Batch);
+        GraphPasses<PaperMlp.Float32, float>.Forward(p32, data, ws);
+        GraphPasses<PaperMlp.Float32, float>.Backprop(p32, ws, Batch);
         var backprop = Flatten(ws.Gradients);
-        PaperMlp.Float32.Relax(p32, Batch, 1f, PaperMlp.Float32.LayerRelaxationDepth, 0, RelaxationSchedule.Synchronous, ws);
-        PaperMlp.Float32.ArUpdates(Batch, ws);
+        GraphPasses<PaperMlp.Float32, float>.Relax(p32, ws, Batch, new RelaxationOptions(1.0, PaperMlp.Float32.LayerRelaxationDepth, 0, RelaxationSchedule.Synchronous));
+        GraphPasses<PaperMlp.Float32, float>.ArUpdates(ws, Batch);
         Comparison.Close("float32 AR vs backprop", Flatten(ws.Gradients), backprop, 1e-5);
 
         // Against the reference engine on the same graph and the same initial values.
@@ -93,19 +105,20 @@ public class ExampleModelTests
         var (x, y) = Data(Batch, 16, 5, 3);
         var set = ParameterSet.Initialise(GatedResidual.Graph, 11, Initialiser.Xavier);
         var p = GatedResidual.Float64.Parameters.FromParameterSet(set);
-        var ws = new GatedResidual.Float64.Workspace(8);
-        double loss = GatedResidual.Float64.Forward(p, x, y, Batch, ws);
-        GatedResidual.Float64.Backprop(p, Batch, ws);
-        var backprop = ws.Gradients.ToParameterSet();
+        var ws = new Workspace<double>(GatedResidual.Float64.Layout, 8);
+        Assert.Single(GatedResidual.Float64.Layout.InputIds);
+        double loss = GraphPasses<GatedResidual.Float64, double>.Forward(p, new CompiledBatch<double>(new[] { x }, y, Batch), ws);
+        GraphPasses<GatedResidual.Float64, double>.Backprop(p, ws, Batch);
+        var backprop = GradientSet(ws);
 
         var record = Forward.Run(GatedResidual.Graph, set, MakeBatch("x", x, y, 16, 5, Batch));
         Assert.Equal(record.LossValue, loss, 1e-10);
         Assert.True(backprop.MaxRelativeDifference(Symbolic.Rules.Backprop.Run(record).ParameterGradients) < 1e-12);
 
         int steps = schedule == RelaxationSchedule.TopDown ? 1 : units == UnitPlacement.Layers ? GatedResidual.Float64.LayerRelaxationDepth : GatedResidual.Float64.RelaxationDepth;
-        GatedResidual.Float64.Relax(p, Batch, 1.0, steps, 0, schedule, ws, units);
-        GatedResidual.Float64.ArUpdates(Batch, ws);
-        Assert.True(ws.Gradients.ToParameterSet().MaxRelativeDifference(backprop) < 1e-12);
+        GraphPasses<GatedResidual.Float64, double>.Relax(p, ws, Batch, new RelaxationOptions(1.0, steps, 0, schedule, units));
+        GraphPasses<GatedResidual.Float64, double>.ArUpdates(ws, Batch);
+        Assert.True(GradientSet(ws).MaxRelativeDifference(backprop) < 1e-12);
     }
 
     [Fact]
@@ -113,21 +126,19 @@ public class ExampleModelTests
     {
         const int Batch = 8;
         var (x, y) = Data(Batch, 16, 5, 4);
-        var xs = x.Select(v => (float)v).ToArray();
-        var ys = y.Select(v => (float)v).ToArray();
-        foreach (bool ar in new[] { false, true })
+        var data = new CompiledBatch<float>(new[] { x.Select(v => (float)v).ToArray() }, y.Select(v => (float)v).ToArray(), Batch);
+        var sgd = new Sgd(0.05);
+        foreach (LearningRule rule in new LearningRule[] { new BackpropRule(), new ActivationRelaxationRule(new RelaxationOptions(0.5, 20, 0, RelaxationSchedule.Synchronous, UnitPlacement.Layers)) })
         {
             var p = GatedResidual.Float32.Parameters.Initialise(2, Initialiser.Xavier);
-            var ws = new GatedResidual.Float32.Workspace(Batch);
+            using var state = rule.CreateState<GatedResidual.Float32, float>(Batch);
             float first = 0, last = 0;
             for (int step = 0; step < 30; step++)
             {
-                last = ar
-                    ? GatedResidual.Float32.TrainStepAr(p, xs, ys, Batch, 0.05f, 0.5f, 20, ws)
-                    : GatedResidual.Float32.TrainStepBackprop(p, xs, ys, Batch, 0.05f, ws);
+                last = rule.Step(p, data, sgd, state);
                 if (step == 0) first = last;
             }
-            Assert.True(last < 0.8f * first, (ar ? "AR" : "backprop") + ": loss " + first + " -> " + last);
+            Assert.True(last < 0.8f * first, rule.Name + ": loss " + first + " -> " + last);
         }
     }
 }

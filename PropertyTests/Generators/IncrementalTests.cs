@@ -46,6 +46,6 @@ public class IncrementalTests
         var outputs = result.TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(s => s.Outputs).ToList();
         Assert.NotEmpty(outputs);
         Assert.Contains(outputs, o => o.Reason == IncrementalStepRunReason.Modified);
-        Assert.Contains("new double[12]", result.GeneratedSources.Single().SourceText.ToString());
+        Assert.Contains("builder.Weight(\"w\", 4, 3)", result.GeneratedSources.Single().SourceText.ToString());
     }
 }

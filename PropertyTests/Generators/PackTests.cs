@@ -8,7 +8,8 @@ namespace Symbolic.PropertyTests.Generators;
 
 /// <summary>
 /// The packed generator works from NuGet: packs Symbolic.Graph and Symbolic.Rules (which carries the generator under
-/// analyzers/dotnet/cs) into a local folder, then builds and runs a fresh consumer that declares a graph. It takes about
+/// analyzers/dotnet/cs) into a local folder, then builds and runs a fresh consumer that declares a graph and trains it
+/// through the generated primitives (rule states, GraphPasses). It takes about
 /// 30 s on 2 cores; run it alone with <c>dotnet test PropertyTests --filter FullyQualifiedName~PackTests</c>.
 /// </summary>
 public class PackTests
@@ -19,6 +20,8 @@ public class PackTests
 
     private const string Consumer = @"using System;
 using Symbolic.Graph;
+using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
 
 namespace Consumer;
 
@@ -32,15 +35,21 @@ public static class Program
 {
     public static int Main()
     {
-        var p = Tiny.Float32.Parameters.Initialise(1, Symbolic.Rules.Initialiser.Xavier);
-        var ws = new Tiny.Float32.Workspace(2);
+        var p = Tiny.Float32.Parameters.Initialise(1, Initialiser.Xavier);
         float[] x = { 1, 2, 3, -1, 0, 1 };
         float[] y = { 1, 0, 0, 1 };
-        float first = Tiny.Float32.TrainStepAr(p, x, y, 2, 0.05f, 1f, Tiny.Float32.LayerRelaxationDepth, ws);
+        var batch = new CompiledBatch<float>(new[] { x }, y, 2);
+        var sgd = new Sgd(0.05);
+        var ar = new ActivationRelaxationRule(new RelaxationOptions(1.0, Tiny.Float32.LayerRelaxationDepth));
+        float first;
+        using (var arState = ar.CreateState<Tiny.Float32, float>(2)) first = ar.Step(p, batch, sgd, arState);
+        var bp = new BackpropRule();
+        using var bpState = bp.CreateState<Tiny.Float32, float>(2);
         float last = first;
-        for (int i = 0; i < 50; i++) last = Tiny.Float32.TrainStepBackprop(p, x, y, 2, 0.05f, ws);
-        Console.WriteLine(""GENERATED-OK "" + Tiny.Graph.Nodes.Count + "" "" + first + "" -> "" + last);
-        return last < first ? 0 : 1;
+        for (int i = 0; i < 50; i++) last = bp.Step(p, batch, sgd, bpState);
+        float after = GraphPasses<Tiny.Float32, float>.Forward(p, batch, new Workspace<float>(Tiny.Float32.Layout, 2));
+        Console.WriteLine(""GENERATED-OK "" + Tiny.Graph.Nodes.Count + "" "" + first + "" -> "" + last + "" -> "" + after);
+        return last < first && float.IsFinite(after) ? 0 : 1;
     }
 }
 ";

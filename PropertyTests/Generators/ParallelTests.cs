@@ -2,11 +2,15 @@ using System;
 using System.Linq;
 using Symbolic.Examples;
 using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
 using Xunit;
 
 namespace Symbolic.PropertyTests.Generators;
 
-/// <summary>The generated data-parallel steps equal the single-threaded steps (samples are independent; only the gradient sum is reordered).</summary>
+/// <summary>
+/// The rules' data-parallel steps through the generated primitives equal the single-threaded steps (samples are
+/// independent; only the gradient sum is reordered), and the fused SGD step equals the gradient passes then SGD.
+/// </summary>
 public class ParallelTests
 {
     private static (double[] X, double[] Y) Data(int batch, int inputs, int outputs, int seed) => ExampleModelTests.Data(batch, inputs, outputs, seed);
@@ -19,17 +23,24 @@ public class ParallelTests
     public void PaperMlp_parallel_steps_equal_single_threaded_steps(int threads, int batch)
     {
         var (x, y) = Data(batch, 784, 10, threads * 10 + batch);
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
         var single = PaperMlp.Float64.Parameters.Initialise(4);
         var shared = PaperMlp.Float64.Parameters.Initialise(4);
-        var ws = new PaperMlp.Float64.Workspace(batch);
-        using var parallel = new PaperMlp.Float64.Parallel(threads, batch);
+        var sgd = new Sgd(1e-3);
+        var ar = new ActivationRelaxationRule(new RelaxationOptions(0.1, 20, 0, RelaxationSchedule.TopDown));
+        var bp = new BackpropRule();
+        using var arSingle = ar.CreateState<PaperMlp.Float64, double>(batch, threads: 1);
+        using var bpSingle = bp.CreateState<PaperMlp.Float64, double>(batch, threads: 1);
+        using var arParallel = ar.CreateState<PaperMlp.Float64, double>(batch, threads);
+        using var bpParallel = bp.CreateState<PaperMlp.Float64, double>(batch, threads);
+        Assert.Equal(threads, arParallel.Threads);
         for (int step = 0; step < 2; step++)
         {
-            double l1 = PaperMlp.Float64.TrainStepAr(single, x, y, batch, 1e-3, 0.1, 20, ws, RelaxationSchedule.TopDown);
-            double l2 = parallel.TrainStepAr(shared, x, y, batch, 1e-3, 0.1, 20, RelaxationSchedule.TopDown);
+            double l1 = ar.Step(single, data, sgd, arSingle);
+            double l2 = ar.Step(shared, data, sgd, arParallel);
             Assert.Equal(l1, l2, 1e-10);
-            l1 = PaperMlp.Float64.TrainStepBackprop(single, x, y, batch, 1e-3, ws);
-            l2 = parallel.TrainStepBackprop(shared, x, y, batch, 1e-3);
+            l1 = bp.Step(single, data, sgd, bpSingle);
+            l2 = bp.Step(shared, data, sgd, bpParallel);
             Assert.Equal(l1, l2, 1e-10);
         }
         var a = new[] { single.W1, single.B1, single.W2, single.B2, single.W3, single.B3, single.W4, single.B4 }.SelectMany(v => v).ToArray();
@@ -42,11 +53,14 @@ public class ParallelTests
     {
         const int batch = 9;
         var (x, y) = Data(batch, 16, 5, 3);
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
         var single = GatedResidual.Float64.Parameters.Initialise(2, Initialiser.Xavier);
         var shared = GatedResidual.Float64.Parameters.Initialise(2, Initialiser.Xavier);
-        using var parallel = new GatedResidual.Float64.Parallel(2, batch);
-        GatedResidual.Float64.TrainStepAr(single, x, y, batch, 1e-2, 0.2, 30, new GatedResidual.Float64.Workspace(batch));
-        parallel.TrainStepAr(shared, x, y, batch, 1e-2, 0.2, 30);
+        var rule = new ActivationRelaxationRule(new RelaxationOptions(0.2, 30, 0, RelaxationSchedule.Synchronous, UnitPlacement.Layers));
+        using var one = rule.CreateState<GatedResidual.Float64, double>(batch, threads: 1);
+        using var two = rule.CreateState<GatedResidual.Float64, double>(batch, threads: 2);
+        rule.Step(single, data, new Sgd(1e-2), one);
+        rule.Step(shared, data, new Sgd(1e-2), two);
         Comparison.Close("wIn", shared.WIn, single.WIn, 1e-12);
         Comparison.Close("wOut", shared.WOut, single.WOut, 1e-12);
     }
@@ -54,10 +68,12 @@ public class ParallelTests
     [Fact]
     public void Parallel_rejects_a_batch_beyond_its_capacity()
     {
-        using var parallel = new PaperMlp.Float32.Parallel(2, 4);
+        var rule = new BackpropRule();
+        using var parallel = rule.CreateState<PaperMlp.Float32, float>(4, threads: 2);
         var p = PaperMlp.Float32.Parameters.Initialise(1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => parallel.TrainStepBackprop(p, new float[5 * 784], new float[50], 5, 0.1f));
-        Assert.Throws<ArgumentException>(() => parallel.TrainStepBackprop(p, new float[3 * 784], new float[20], 3, 0.1f));
+        var sgd = new Sgd(0.1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rule.Step(p, new CompiledBatch<float>(new[] { new float[5 * 784] }, new float[50], 5), sgd, parallel));
+        Assert.Throws<ArgumentException>(() => rule.Step(p, new CompiledBatch<float>(new[] { new float[3 * 784] }, new float[20], 3), sgd, parallel));
     }
 
     [Theory]
@@ -66,26 +82,33 @@ public class ParallelTests
     public void Fused_training_steps_equal_gradient_then_sgd(bool ar)
     {
         const int batch = 6;
+        const double lr = 0.05;
         var (x, y) = Data(batch, 16, 5, 11);
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
         var fused = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
         var plain = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
-        var ws = new GatedResidual.Float64.Workspace(batch);
+        var options = new RelaxationOptions(0.3, 12, 0, RelaxationSchedule.TopDown);
+        LearningRule rule = ar ? new ActivationRelaxationRule(options) : new BackpropRule();
+        using var state = rule.CreateState<GatedResidual.Float64, double>(batch);
+        var ws = new Workspace<double>(GatedResidual.Float64.Layout, batch);
+        var sgd = new Sgd(lr);
         for (int step = 0; step < 3; step++)
         {
+            rule.Step(fused, data, sgd, state);
+            GraphPasses<GatedResidual.Float64, double>.Forward(plain, data, ws);
             if (ar)
             {
-                GatedResidual.Float64.TrainStepAr(fused, x, y, batch, 0.05, 0.3, 12, ws, RelaxationSchedule.TopDown);
-                GatedResidual.Float64.Forward(plain, x, y, batch, ws);
-                GatedResidual.Float64.Relax(plain, batch, 0.3, 12, 0, RelaxationSchedule.TopDown, ws);
-                GatedResidual.Float64.ArUpdates(batch, ws);
+                GraphPasses<GatedResidual.Float64, double>.Relax(plain, ws, batch, options);
+                GraphPasses<GatedResidual.Float64, double>.ArUpdates(ws, batch);
             }
             else
             {
-                GatedResidual.Float64.TrainStepBackprop(fused, x, y, batch, 0.05, ws);
-                GatedResidual.Float64.Forward(plain, x, y, batch, ws);
-                GatedResidual.Float64.Backprop(plain, batch, ws);
+                GraphPasses<GatedResidual.Float64, double>.Backprop(plain, ws, batch);
             }
-            GatedResidual.Float64.ApplySgd(plain, ws.Gradients, 0.05);
+            for (int k = 0; k < plain.Arrays.Length; k++)
+            {
+                for (int i = 0; i < plain.Arrays[k].Length; i++) plain.Arrays[k][i] -= lr * ws.Gradients[k][i];
+            }
         }
         Comparison.Close("wIn", fused.WIn, plain.WIn, 1e-12);
         Comparison.Close("bIn", fused.BIn, plain.BIn, 1e-12);
@@ -96,21 +119,97 @@ public class ParallelTests
         Assert.NotEqual(GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier).WIn, fused.WIn);
     }
 
+    public static TheoryData<string> Optimisers => new() { "adam", "momentum", "nesterov" };
+
+    private static Optimiser MakeOptimiser(string name) => name switch
+    {
+        "adam" => new Adam(1e-2),
+        "momentum" => new Momentum(0.05),
+        "nesterov" => new Momentum(0.05, 0.9, WeightDecay: 1e-3, Nesterov: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown optimiser."),
+    };
+
+    [Theory]
+    [MemberData(nameof(Optimisers))]
+    public void Optimiser_steps_on_two_threads_equal_one_thread(string optimiserName)
+    {
+        const int batch = 9;
+        var (x, y) = Data(batch, 16, 5, 21);
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
+        foreach (LearningRule rule in new LearningRule[] { new BackpropRule(), new ActivationRelaxationRule(new RelaxationOptions(0.2, 30, 0, RelaxationSchedule.TopDown)) })
+        {
+            var optimiser = MakeOptimiser(optimiserName);
+            var single = GatedResidual.Float64.Parameters.Initialise(5, Initialiser.Xavier);
+            var shared = GatedResidual.Float64.Parameters.Initialise(5, Initialiser.Xavier);
+            using var one = rule.CreateState<GatedResidual.Float64, double>(batch, threads: 1);
+            using var two = rule.CreateState<GatedResidual.Float64, double>(batch, threads: 2);
+            Assert.Equal(2, two.Threads);
+            // Several steps, so the moments carry over from one step to the next.
+            for (int step = 0; step < 4; step++)
+            {
+                double l1 = rule.Step(single, data, optimiser, one);
+                double l2 = rule.Step(shared, data, optimiser, two);
+                Assert.Equal(l1, l2, 1e-10);
+            }
+            string what = rule.Name + " with " + optimiser + ": ";
+            Comparison.Close(what + "2 threads vs 1", ExampleModelTests.Flatten(shared.Arrays), ExampleModelTests.Flatten(single.Arrays), 1e-12);
+            Assert.NotEqual(GatedResidual.Float64.Parameters.Initialise(5, Initialiser.Xavier).WIn, single.WIn);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_state_rejects_a_second_optimiser_type(int threads)
+    {
+        const int batch = 4;
+        var (x, y) = Data(batch, 16, 5, 22);
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
+        foreach (LearningRule rule in new LearningRule[] { new BackpropRule(), new ActivationRelaxationRule() })
+        {
+            var p = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
+            using var state = rule.CreateState<GatedResidual.Float64, double>(batch, threads);
+            rule.Step(p, data, new Adam(1e-3), state);
+            // Another Adam (other settings) shares the moments' layout: accepted.
+            rule.Step(p, data, new Adam(1e-4), state);
+            var before = ExampleModelTests.Flatten(p.Arrays);
+            var e = Assert.Throws<InvalidOperationException>(() => rule.Step(p, data, new Momentum(1e-3), state));
+            Assert.Contains("Adam", e.Message);
+            Assert.Equal(before, ExampleModelTests.Flatten(p.Arrays));
+        }
+    }
+
     [Fact]
     public void A_non_finite_loss_stops_the_step_before_any_parameter_changes()
     {
         const int batch = 4;
         var (x, y) = Data(batch, 16, 5, 12);
         x[5] = double.NaN;
+        var data = new CompiledBatch<double>(new[] { x }, y, batch);
         var p = GatedResidual.Float64.Parameters.Initialise(3, Initialiser.Xavier);
-        var before = p.WIn.ToArray();
-        var ws = new GatedResidual.Float64.Workspace(batch);
-        var e = Assert.Throws<ArithmeticException>(() => GatedResidual.Float64.TrainStepBackprop(p, x, y, batch, 0.1, ws));
-        Assert.Contains("left unchanged", e.Message);
-        Assert.Throws<ArithmeticException>(() => GatedResidual.Float64.TrainStepAr(p, x, y, batch, 0.1, 0.1, 5, ws));
-        using var parallel = new GatedResidual.Float64.Parallel(2, batch);
-        Assert.Throws<ArithmeticException>(() => parallel.TrainStepAr(p, x, y, batch, 0.1, 0.1, 5));
-        Assert.Throws<ArithmeticException>(() => parallel.TrainStepBackprop(p, x, y, 1, 0.1));
-        Assert.Equal(before, p.WIn);
+        var before = ExampleModelTests.Flatten(p.Arrays);
+        var sgd = new Sgd(0.1);
+        var bp = new BackpropRule();
+        var ar = new ActivationRelaxationRule(new RelaxationOptions(0.1, 5, 0));
+        using (var state = bp.CreateState<GatedResidual.Float64, double>(batch))
+        {
+            var e = Assert.Throws<ArithmeticException>(() => bp.Step(p, data, sgd, state));
+            Assert.Contains("left unchanged", e.Message);
+            Assert.Throws<ArithmeticException>(() => bp.Step(p, data, new Adam(0.1), state));
+        }
+        using (var state = ar.CreateState<GatedResidual.Float64, double>(batch))
+        {
+            Assert.Throws<ArithmeticException>(() => ar.Step(p, data, sgd, state));
+        }
+        using (var parallel = ar.CreateState<GatedResidual.Float64, double>(batch, threads: 2))
+        {
+            Assert.Throws<ArithmeticException>(() => ar.Step(p, data, sgd, parallel));
+            Assert.Throws<ArithmeticException>(() => ar.Step(p, data, new Momentum(0.1), parallel));
+        }
+        using (var parallel = bp.CreateState<GatedResidual.Float64, double>(batch, threads: 2))
+        {
+            Assert.Throws<ArithmeticException>(() => bp.Step(p, data.Slice(0, 1), sgd, parallel));
+        }
+        Assert.Equal(before, ExampleModelTests.Flatten(p.Arrays));
     }
 }

@@ -6,8 +6,10 @@ using Symbolic.Graph;
 namespace Symbolic.Rules.Ops;
 
 /// <summary>Elementwise sum; every argument receives the cotangent unchanged.</summary>
-internal sealed class AddOp : IReferenceOp
+internal sealed class AddOp : IReferenceOpImplementation
 {
+    public bool Implements(OpDescriptor op) => op.Kind == OpKind.Add;
+
     public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) =>
         parents.Skip(1).Aggregate(parents[0].Clone(), (acc, p) => acc + p);
 

@@ -5,8 +5,10 @@ using Symbolic.Graph;
 namespace Symbolic.Rules.Ops;
 
 /// <summary>x + b, the bias broadcast over the batch; VJP to b is the cotangent summed over the batch.</summary>
-internal sealed class BiasAddOp : IReferenceOp
+internal sealed class BiasAddOp : IReferenceOpImplementation
 {
+    public bool Implements(OpDescriptor op) => op.Kind == OpKind.BiasAdd;
+
     public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
     {
         var x = parents[0];

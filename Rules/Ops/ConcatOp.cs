@@ -5,8 +5,10 @@ using Symbolic.Graph;
 namespace Symbolic.Rules.Ops;
 
 /// <summary>Concatenation of vectors; each argument's cotangent is its slice of the node's cotangent.</summary>
-internal sealed class ConcatOp : IReferenceOp
+internal sealed class ConcatOp : IReferenceOpImplementation
 {
+    public bool Implements(OpDescriptor op) => op.Kind == OpKind.Concat;
+
     public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
     {
         var result = parents[0];

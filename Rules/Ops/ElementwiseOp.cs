@@ -4,12 +4,23 @@ using Symbolic.Graph;
 
 namespace Symbolic.Rules.Ops;
 
-/// <summary>An elementwise activation f (see <see cref="Activation"/>); the cotangent of its argument a is c * f'(a).</summary>
-internal sealed class ElementwiseOp : IReferenceOp
+/// <summary>An elementwise activation f (its <see cref="OpDescriptor.Elementwise"/> function); the cotangent of its argument a is c * f'(a).</summary>
+internal sealed class ElementwiseOp : IReferenceOpImplementation
 {
-    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) =>
-        parents[0].Map(v => Activation.Apply(node.Op, node.Alpha, v));
+    public bool Implements(OpDescriptor op) => op.IsElementwise;
 
-    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
-        cotangent.PointwiseMultiply(parents[0].Map(v => Activation.Derivative(node.Op, node.Alpha, v)));
+    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
+    {
+        var f = Function(node);
+        return parents[0].Map(v => f.Value(node.Alpha, v));
+    }
+
+    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
+    {
+        var f = Function(node);
+        return cotangent.PointwiseMultiply(parents[0].Map(v => f.Derivative(node.Alpha, v)));
+    }
+
+    // Looked up once per matrix rather than per element, as Activation.Apply would.
+    private static ScalarFunction Function(Node node) => OpTable.For(node.Op).Elementwise!;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using MathNet.Numerics.LinearAlgebra;
 using Symbolic.Graph;
 
@@ -21,25 +22,35 @@ public interface IReferenceOp
     Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent);
 }
 
-/// <summary>The registry of reference ops, one class per op.</summary>
+/// <summary>A reference op class that says which ops of the table it implements, so the registry needs no list of ops.</summary>
+internal interface IReferenceOpImplementation : IReferenceOp
+{
+    /// <summary>True when this class gives the semantics of <paramref name="op"/>.</summary>
+    bool Implements(OpDescriptor op);
+}
+
+/// <summary>
+/// The registry of reference ops, one class per op (every elementwise op shares <see cref="ElementwiseOp"/>, which reads
+/// its scalar function from the op table). Each computed op of <see cref="OpTable"/> is bound to the one class that implements it.
+/// </summary>
 public static class ReferenceOps
 {
-    private static readonly Dictionary<OpKind, IReferenceOp> Ops = new()
+    private static readonly IReferenceOpImplementation[] Implementations =
     {
-        [OpKind.MatVec] = new MatVecOp(),
-        [OpKind.BiasAdd] = new BiasAddOp(),
-        [OpKind.Add] = new AddOp(),
-        [OpKind.Mul] = new MulOp(),
-        [OpKind.Concat] = new ConcatOp(),
-        [OpKind.Identity] = new ElementwiseOp(),
-        [OpKind.Tanh] = new ElementwiseOp(),
-        [OpKind.Sigmoid] = new ElementwiseOp(),
-        [OpKind.Relu] = new ElementwiseOp(),
-        [OpKind.LeakyRelu] = new ElementwiseOp(),
-        [OpKind.Softplus] = new ElementwiseOp(),
+        new MatVecOp(), new BiasAddOp(), new AddOp(), new MulOp(), new ConcatOp(), new ElementwiseOp(),
     };
 
+    private static readonly Dictionary<OpKind, IReferenceOpImplementation[]> Ops = OpTable.All
+        .Where(d => d.Role == NodeRole.Computed)
+        .ToDictionary(d => d.Kind, d => Implementations.Where(i => i.Implements(d)).ToArray());
+
     /// <summary>The reference semantics of <paramref name="op"/> (computed ops only).</summary>
-    public static IReferenceOp For(OpKind op) =>
-        Ops.TryGetValue(op, out var r) ? r : throw new KeyNotFoundException(op + " has no reference kernel (inputs and parameters are not computed).");
+    /// <exception cref="KeyNotFoundException">The op is not computed, or no reference class (or more than one) implements it.</exception>
+    public static IReferenceOp For(OpKind op)
+    {
+        if (!Ops.TryGetValue(op, out var implementations)) throw new KeyNotFoundException(op + " has no reference kernel (inputs and parameters are not computed).");
+        if (implementations.Length == 0) throw new KeyNotFoundException(op + " has no reference kernel: no class in Rules/Ops implements it.");
+        if (implementations.Length > 1) throw new KeyNotFoundException(op + " has several reference kernels: " + string.Join(", ", implementations.Select(i => i.GetType().Name)) + ".");
+        return implementations[0];
+    }
 }

@@ -5,8 +5,10 @@ using Symbolic.Graph;
 namespace Symbolic.Rules.Ops;
 
 /// <summary>Elementwise product a * b (a gate); the cotangent of a is c * b, of b is c * a.</summary>
-internal sealed class MulOp : IReferenceOp
+internal sealed class MulOp : IReferenceOpImplementation
 {
+    public bool Implements(OpDescriptor op) => op.Kind == OpKind.Mul;
+
     public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) => parents[0].PointwiseMultiply(parents[1]);
 
     public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>

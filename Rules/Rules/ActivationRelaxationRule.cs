@@ -5,7 +5,7 @@ namespace Symbolic.Rules;
 
 /// <summary>Activation Relaxation: relax the units, then take each parameter's local update from its consumer's unit.</summary>
 /// <param name="Options">The relaxation settings (the authors': eta 0.1, 100 iterations).</param>
-public sealed record ActivationRelaxationRule(RelaxationOptions Options) : LearningRule
+public sealed partial record ActivationRelaxationRule(RelaxationOptions Options) : LearningRule
 {
     /// <summary>AR with the authors' settings.</summary>
     public ActivationRelaxationRule() : this(new RelaxationOptions())

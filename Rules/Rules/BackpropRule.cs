@@ -4,7 +4,7 @@ using Symbolic.Graph;
 namespace Symbolic.Rules;
 
 /// <summary>Backpropagation: the updates are the exact loss gradients.</summary>
-public sealed record BackpropRule : LearningRule
+public sealed partial record BackpropRule : LearningRule
 {
     /// <inheritdoc/>
     public override string Name => "bp";

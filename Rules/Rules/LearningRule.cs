@@ -25,7 +25,7 @@ public sealed record RuleUpdate(ParameterSet Updates, ForwardRecord Forward, Rul
 /// and the rules to come (AR variants, GAIT-prop, predictive coding, feedback alignment) share this signature, so a
 /// trainer can run any of them on one declared graph. A new rule is a new file deriving from this record.
 /// </summary>
-public abstract record LearningRule
+public abstract partial record LearningRule
 {
     /// <summary>A short name for tables and logs.</summary>
     public abstract string Name { get; }

@@ -80,7 +80,7 @@ public static class BenchCommand
 
     /// <summary>
     /// The cases: the paper MLP through the generated code (bp; AR 100 steps eta 0.1 synchronous and top-down; AR eta 1
-    /// synchronous for the unit depth), the non-chain example through the generated code, the hand-written kernel MLP
+    /// synchronous for the unit depth; the compiled closed form, 100 synchronous steps from the unit depth's sweeps), the non-chain example through the generated code, the hand-written kernel MLP
     /// (the kernels' ceiling), and the float64 reference engine (including the closed-form relaxation).
     /// </summary>
     public static IEnumerable<BenchCase> Cases(bool quick, bool reference)
@@ -96,6 +96,7 @@ public static class BenchCommand
                 yield return new BenchCase(graph, "ar", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
                 if (!quick || batch == 64) yield return new BenchCase(graph, "ar-topdown", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
                 if (!quick || batch == 64) yield return new BenchCase(graph, "ar-sync-exact", exact, 1.0, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar", exact), GeneratedCases.PaperMlpSetup);
+                if (!quick || batch == 64) yield return new BenchCase(graph, "ar-closed-form", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar-closed-form", 100), GeneratedCases.PaperMlpSetup);
             }
         }
         var gated = GatedResidual.Graph;

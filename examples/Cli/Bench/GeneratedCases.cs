@@ -3,78 +3,64 @@ using System.Linq;
 using Symbolic.Examples;
 using Symbolic.Graph;
 using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
 
 namespace Symbolic.Cli.Bench;
 
 /// <summary>
-/// Full training steps through the code the source generator emitted for the declared example graphs (float32):
-/// the single-threaded static steps at one thread, the emitted data-parallel trainer above one.
+/// Full training steps of the declared example graphs (float32) through the generic compiled drivers over the
+/// primitives the source generator emitted: <c>rule.Step(parameters, batch, new Sgd(lr), state)</c>, one state per case
+/// (one thread: one shard, no pool; more: the data-parallel training run).
 /// </summary>
 public static class GeneratedCases
 {
-    /// <summary>The rules a generated case can run: "bp", "ar" (synchronous), "ar-topdown", "ar-sync-exact" (eta 1, unit-depth steps).</summary>
-    public static RelaxationSchedule Schedule(string rule) => rule == "ar-topdown" ? RelaxationSchedule.TopDown : RelaxationSchedule.Synchronous;
+    /// <summary>
+    /// The rule a case name stands for: "bp"; "ar" (synchronous), "ar-topdown", "ar-sync-exact" (eta 1 for the unit depth),
+    /// "ar-closed-form" (the synchronous state after the steps, computed from the unit depth's powers).
+    /// </summary>
+    public static LearningRule Rule(BenchCase c) => c.Rule switch
+    {
+        "bp" => new BackpropRule(),
+        "ar" or "ar-sync-exact" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.Synchronous)),
+        "ar-topdown" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown)),
+        "ar-closed-form" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.SynchronousClosedForm)),
+        _ => throw new ArgumentException("Unknown generated-code rule '" + c.Rule + "'."),
+    };
 
     /// <summary>Multiply-adds per sample of a training step, counted from the graph: the forward products, then for
     /// backprop the weight gradients and the cotangents of every product whose input is not a graph input; for AR the
-    /// weight updates plus, per relaxation step, those same input-side products.</summary>
+    /// weight updates plus, per relaxation step, those same input-side products; for the closed form, the unit depth's
+    /// sweeps instead of the steps.</summary>
     public static double Macs(ComputationGraph graph, string rule, int steps)
     {
         var products = graph.Nodes.Where(n => n.Op == OpKind.MatVec).ToArray();
         double forward = products.Sum(n => (double)graph.Nodes[n.Inputs[0]].Shape.Size);
         double backward = products.Where(n => graph.Nodes[n.Inputs[1]].Op != OpKind.Input).Sum(n => (double)graph.Nodes[n.Inputs[0]].Shape.Size);
-        return rule == "bp" ? 2 * forward + backward : 2 * forward + steps * backward;
+        return rule switch
+        {
+            "bp" => 2 * forward + backward,
+            "ar-closed-form" => 2 * forward + graph.LayerRelaxationDepth * backward,
+            _ => 2 * forward + steps * backward,
+        };
     }
 
     /// <summary>Sets up a PaperMlp case.</summary>
-    public static CaseRun PaperMlpSetup(BenchCase c)
-    {
-        var random = new Random(2);
-        var x = Enumerable.Range(0, c.Batch * 784).Select(_ => (float)random.NextDouble()).ToArray();
-        var y = new float[c.Batch * 10];
-        for (int s = 0; s < c.Batch; s++) y[s * 10 + random.Next(10)] = 1f;
-        var p = PaperMlp.Float32.Parameters.Initialise(1);
-        const float lr = 1e-5f;
-        var schedule = Schedule(c.Rule);
-        float eta = (float)c.Eta;
-        if (c.Threads == 1)
-        {
-            var ws = new PaperMlp.Float32.Workspace(c.Batch);
-            Action step = c.Rule == "bp"
-                ? () => PaperMlp.Float32.TrainStepBackprop(p, x, y, c.Batch, lr, ws)
-                : () => PaperMlp.Float32.TrainStepAr(p, x, y, c.Batch, lr, eta, c.Steps, ws, schedule);
-            return new CaseRun(step, () => c.Steps);
-        }
-        var parallel = new PaperMlp.Float32.Parallel(c.Threads, c.Batch);
-        Action parallelStep = c.Rule == "bp"
-            ? () => parallel.TrainStepBackprop(p, x, y, c.Batch, lr)
-            : () => parallel.TrainStepAr(p, x, y, c.Batch, lr, eta, c.Steps, schedule);
-        return new CaseRun(parallelStep, () => c.Steps, parallel);
-    }
+    public static CaseRun PaperMlpSetup(BenchCase c) => Setup<PaperMlp.Float32>(c, PaperMlp.Float32.Parameters.Initialise(1), 2, 1e-5);
 
     /// <summary>Sets up a GatedResidual case (the non-chain example: gate, skip connection, fan-out).</summary>
-    public static CaseRun GatedResidualSetup(BenchCase c)
+    public static CaseRun GatedResidualSetup(BenchCase c) => Setup<GatedResidual.Float32>(c, GatedResidual.Float32.Parameters.Initialise(1, Initialiser.Xavier), 3, 1e-4);
+
+    private static CaseRun Setup<TGraph>(BenchCase c, ParameterArrays<float> parameters, int seed, double learningRate) where TGraph : struct, ICompiledGraph<float>
     {
-        var random = new Random(3);
-        var x = Enumerable.Range(0, c.Batch * 16).Select(_ => (float)random.NextDouble()).ToArray();
-        var y = new float[c.Batch * 5];
-        for (int s = 0; s < c.Batch; s++) y[s * 5 + random.Next(5)] = 1f;
-        var p = GatedResidual.Float32.Parameters.Initialise(1, Initialiser.Xavier);
-        const float lr = 1e-4f;
-        var schedule = Schedule(c.Rule);
-        float eta = (float)c.Eta;
-        if (c.Threads == 1)
-        {
-            var ws = new GatedResidual.Float32.Workspace(c.Batch);
-            Action step = c.Rule == "bp"
-                ? () => GatedResidual.Float32.TrainStepBackprop(p, x, y, c.Batch, lr, ws)
-                : () => GatedResidual.Float32.TrainStepAr(p, x, y, c.Batch, lr, eta, c.Steps, ws, schedule);
-            return new CaseRun(step, () => c.Steps);
-        }
-        var parallel = new GatedResidual.Float32.Parallel(c.Threads, c.Batch);
-        Action parallelStep = c.Rule == "bp"
-            ? () => parallel.TrainStepBackprop(p, x, y, c.Batch, lr)
-            : () => parallel.TrainStepAr(p, x, y, c.Batch, lr, eta, c.Steps, schedule);
-        return new CaseRun(parallelStep, () => c.Steps, parallel);
+        var layout = TGraph.Layout;
+        var random = new Random(seed);
+        var inputs = layout.InputIds.Select(id => Enumerable.Range(0, c.Batch * layout.Sizes[id]).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        var targets = new float[c.Batch * layout.OutputSize];
+        for (int s = 0; s < c.Batch; s++) targets[s * layout.OutputSize + random.Next(layout.OutputSize)] = 1f;
+        var batch = new CompiledBatch<float>(inputs, targets, c.Batch);
+        var rule = Rule(c);
+        var optimiser = new Sgd(learningRate);
+        var state = rule.CreateState<TGraph, float>(c.Batch, c.Threads);
+        return new CaseRun(() => rule.Step(parameters, batch, optimiser, state), () => c.Steps, state);
     }
 }

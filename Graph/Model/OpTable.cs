@@ -1,0 +1,196 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Symbolic.Graph
+{
+    /// <summary>
+    /// The one list of ops: a descriptor per <see cref="OpKind"/>. The builder's shape rules, the layer structure, the scalar
+    /// activations, the parser, the generated vocabulary, its diagnostics and the reference engine's registry all read it.
+    /// </summary>
+#if SYMBOLIC_GENERATOR
+    internal
+#else
+    public
+#endif
+    static class OpTable
+    {
+        private static readonly OpDescriptor?[] ByKind;
+        private static readonly Dictionary<string, OpDescriptor> ByDeclarationName = new Dictionary<string, OpDescriptor>(StringComparer.Ordinal);
+
+        static OpTable()
+        {
+            var x = new OpArgument("x", ArgumentRole.PerSample);
+            All = new[]
+            {
+                new OpDescriptor(OpKind.Input, NodeRole.Input, null, "a per-sample input vector fed from the batch.", Array.Empty<OpArgument>(), Leaf),
+                new OpDescriptor(OpKind.Weight, NodeRole.Parameter, null, "a trainable weight matrix [rows, cols].", Array.Empty<OpArgument>(), WeightShape),
+                new OpDescriptor(OpKind.Bias, NodeRole.Parameter, null, "a trainable bias vector [n].", Array.Empty<OpArgument>(), BiasShape),
+                // The computed ops in the order of the generated vocabulary (and of SYM007's list).
+                Elementwise(OpKind.Relu, "Relu", "the rectified linear unit, max(x, 0).", x, new ScalarFunction(
+                    (_, v) => v > 0 ? v : 0.0,
+                    (_, v) => v > 0 ? 1.0 : 0.0)),
+                Elementwise(OpKind.Tanh, "Tanh", "the hyperbolic tangent.", x, new ScalarFunction(
+                    (_, v) => Math.Tanh(v),
+                    (_, v) => { double t = Math.Tanh(v); return 1.0 - t * t; },
+                    (_, y) => 0.5 * Math.Log((1 + y) / (1 - y)))),
+                Elementwise(OpKind.Sigmoid, "Sigmoid", "the logistic sigmoid.", x, new ScalarFunction(
+                    (_, v) => Activation.Sigmoid(v),
+                    (_, v) => { double s = Activation.Sigmoid(v); return s * (1.0 - s); },
+                    (_, y) => Math.Log(y / (1 - y)))),
+                Elementwise(OpKind.Softplus, "Softplus", "softplus, log(1 + e^x).", x, new ScalarFunction(
+                    (_, v) => Activation.Softplus(v),
+                    (_, v) => Activation.Sigmoid(v),
+                    (_, y) => y > 30 ? y + Activation.Log1p(-Math.Exp(-y)) : Math.Log(Math.Exp(y) - 1.0))),
+                Elementwise(OpKind.Identity, "Identity", "the identity, as a node of its own.", x, new ScalarFunction(
+                    (_, v) => v,
+                    (_, _) => 1.0,
+                    (_, y) => y)),
+                Elementwise(OpKind.LeakyRelu, "LeakyRelu", "the leaky ReLU with a constant slope in [0, 1) below zero.", x, new ScalarFunction(
+                        (alpha, v) => v > 0 ? v : alpha * v,
+                        (alpha, v) => v > 0 ? 1.0 : alpha,
+                        (alpha, y) => y > 0 ? y : y / alpha,
+                        alpha => alpha > 0),
+                    new ConstantArgument("slope", 0.01, "[0, 1)", alpha => alpha >= 0 && alpha < 1)),
+                new OpDescriptor(OpKind.Concat, NodeRole.Computed, "Concat", "the concatenation of vectors.",
+                    new[] { new OpArgument("parts", ArgumentRole.PerSample, isVariadic: true, minimumCount: 1) }, ConcatShape),
+                new OpDescriptor(OpKind.Add, NodeRole.Computed, "Add", "the elementwise sum of two or more values.",
+                    new[] { new OpArgument("terms", ArgumentRole.PerSample, isVariadic: true, minimumCount: 2) }, EqualShapes),
+                new OpDescriptor(OpKind.Mul, NodeRole.Computed, "Mul", "the elementwise product of two values (a gate).",
+                    new[] { new OpArgument("left", ArgumentRole.PerSample), new OpArgument("right", ArgumentRole.PerSample) }, EqualShapes),
+                new OpDescriptor(OpKind.MatVec, NodeRole.Computed, "MatVec", "the product of a weight matrix and a vector.",
+                    new[] { new OpArgument("weight", ArgumentRole.Weight), x }, MatVecShape),
+                new OpDescriptor(OpKind.BiasAdd, NodeRole.Computed, "BiasAdd", "the addition of a bias to a vector.",
+                    new[] { x, new OpArgument("bias", ArgumentRole.Bias) }, BiasAddShape, layerInteriorArgument: 0),
+            };
+
+            ByKind = new OpDescriptor?[All.Max(d => (int)d.Kind) + 1];
+            foreach (var d in All)
+            {
+                // Two descriptors of one op or one name would make lookups depend on order; fail at once instead.
+                if (ByKind[(int)d.Kind] is not null) throw new InvalidOperationException("OpTable has two descriptors of " + d.Kind + ".");
+                ByKind[(int)d.Kind] = d;
+                if (d.DeclarationName is null) continue;
+                if (ByDeclarationName.ContainsKey(d.DeclarationName)) throw new InvalidOperationException("OpTable has two ops declared as '" + d.DeclarationName + "'.");
+                ByDeclarationName.Add(d.DeclarationName, d);
+            }
+            Declared = All.Where(d => d.DeclarationName is not null).ToArray();
+        }
+
+        /// <summary>Every descriptor, in a fixed order: the leaves (input, weight, bias), then the computed ops in the order of the generated vocabulary.</summary>
+        public static IReadOnlyList<OpDescriptor> All { get; }
+
+        /// <summary>The descriptors a <c>Forward</c> declaration can call (those with a <see cref="OpDescriptor.DeclarationName"/>), in the order of <see cref="All"/>.</summary>
+        public static IReadOnlyList<OpDescriptor> Declared { get; }
+
+        /// <summary>The descriptor of <paramref name="kind"/>.</summary>
+        /// <exception cref="ArgumentException">No descriptor describes <paramref name="kind"/> (a value outside the enum, or an op added to <see cref="OpKind"/> but not here).</exception>
+        public static OpDescriptor For(OpKind kind) =>
+            TryGet(kind, out var descriptor) ? descriptor
+                : throw new ArgumentException("The op " + kind + " has no descriptor in OpTable; every OpKind needs one in OpTable.All.", nameof(kind));
+
+        /// <summary>The descriptor of <paramref name="kind"/>, or false when there is none.</summary>
+        public static bool TryGet(OpKind kind, out OpDescriptor descriptor)
+        {
+            int index = (int)kind;
+            descriptor = index >= 0 && index < ByKind.Length ? ByKind[index]! : null!;
+            return descriptor is not null;
+        }
+
+        /// <summary>The descriptor a declaration calls <paramref name="declarationName"/> (ordinal, case-sensitive), or false when no op has that name.</summary>
+        public static bool TryGetByDeclarationName(string declarationName, out OpDescriptor descriptor)
+        {
+            if (ByDeclarationName.TryGetValue(declarationName, out var found))
+            {
+                descriptor = found;
+                return true;
+            }
+            descriptor = null!;
+            return false;
+        }
+
+        /// <summary>Names as prose: "A", "A and B", "A, B and C".</summary>
+        internal static string NameList(IEnumerable<string> names)
+        {
+            var list = names.ToList();
+            return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " and " + list[list.Count - 1];
+        }
+
+        private static OpDescriptor Elementwise(OpKind kind, string declarationName, string summary, OpArgument argument, ScalarFunction function, ConstantArgument? constant = null) =>
+            new OpDescriptor(kind, NodeRole.Computed, declarationName, summary, new[] { argument }, SameAsArgument,
+                constant is null ? null : new[] { constant }, function, layerInteriorArgument: 0);
+
+        private static Shape Leaf(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            return declared;
+        }
+
+        private static Shape WeightShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            if (declared.Rank != 2) throw new GraphBuildException(name, "Weight '" + name + "' has shape " + declared + "; a weight is a matrix [rows, cols].");
+            return declared;
+        }
+
+        private static Shape BiasShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            if (!declared.IsVector) throw new GraphBuildException(name, "Bias '" + name + "' has shape " + declared + "; a bias is a vector [n].");
+            return declared;
+        }
+
+        private static Shape MatVecShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            var w = parents[0];
+            var x = parents[1];
+            if (w.Op != OpKind.Weight) throw new GraphBuildException(name, "MatVec '" + name + "': its first argument '" + w.Name + "' " + OpRules.Describe(w) + "; it must be a weight matrix.");
+            OpRules.PerSample(name, op, x, "second argument");
+            if (!x.Shape.IsVector) throw new GraphBuildException(name, "MatVec '" + name + "': input '" + x.Name + "' has shape " + x.Shape + "; it must be a vector (flatten it first).");
+            if (w.Shape.Dims[1] != x.Shape.Dims[0]) throw new GraphBuildException(name, "MatVec '" + name + "': weight '" + w.Name + "' has shape " + w.Shape + " but input '" + x.Name + "' has shape " + x.Shape + "; the weight's column count must equal the input's length.");
+            return Shape.Vector(w.Shape.Dims[0]);
+        }
+
+        private static Shape BiasAddShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            var x = parents[0];
+            var b = parents[1];
+            OpRules.PerSample(name, op, x, "first argument");
+            if (b.Op != OpKind.Bias) throw new GraphBuildException(name, "BiasAdd '" + name + "': its second argument '" + b.Name + "' " + OpRules.Describe(b) + "; it must be a bias vector.");
+            if (!x.Shape.Equals(b.Shape)) throw new GraphBuildException(name, "BiasAdd '" + name + "': input '" + x.Name + "' has shape " + x.Shape + " but bias '" + b.Name + "' has shape " + b.Shape + "; they must be equal.");
+            return x.Shape;
+        }
+
+        private static Shape EqualShapes(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            foreach (var p in parents) OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
+            var first = parents[0];
+            foreach (var p in parents.Skip(1))
+            {
+                if (!p.Shape.Equals(first.Shape)) throw new GraphBuildException(name, op.Kind + " '" + name + "': '" + first.Name + "' has shape " + first.Shape + " but '" + p.Name + "' has shape " + p.Shape + "; elementwise arguments must have equal shapes.");
+            }
+            return first.Shape;
+        }
+
+        private static Shape ConcatShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            foreach (var p in parents)
+            {
+                OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
+                if (!p.Shape.IsVector) throw new GraphBuildException(name, "Concat '" + name + "': '" + p.Name + "' has shape " + p.Shape + "; only vectors can be concatenated.");
+            }
+            return Shape.Vector(parents.Sum(p => p.Shape.Dims[0]));
+        }
+
+        private static Shape SameAsArgument(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        {
+            OpRules.Arity(name, op, parents);
+            OpRules.PerSample(name, op, parents[0], "argument");
+            return parents[0].Shape;
+        }
+    }
+}

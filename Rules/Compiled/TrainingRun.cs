@@ -1,0 +1,259 @@
+using System;
+using System.Numerics;
+using Symbolic.Rules.Kernels;
+
+namespace Symbolic.Rules.Compiled;
+
+/// <summary>
+/// A rule's backward phase on one shard, after the forward pass: fills the cotangents that the parameter update reads
+/// (backprop's adjoints, AR's relaxed units, …). A struct, so the training run is specialised to it.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public interface IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>Runs the phase; returns the cotangents by node id that the parameter-update products take.</summary>
+    T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>;
+}
+
+/// <summary>
+/// The compiled state of one rule on one graph: its workspaces, its worker pool, its own buffers and the optimiser's
+/// moments. Made by <see cref="LearningRule.CreateState{TGraph, T}"/>; a step allocates nothing.
+/// </summary>
+/// <typeparam name="TGraph">The generated graph struct.</typeparam>
+/// <typeparam name="T">float or double.</typeparam>
+public abstract class CompiledRuleState<TGraph, T> : IDisposable
+    where TGraph : struct, ICompiledGraph<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>The rule the state belongs to.</summary>
+    public abstract LearningRule Rule { get; }
+
+    /// <summary>The largest batch a step accepts.</summary>
+    public abstract int MaxBatch { get; }
+
+    /// <summary>The threads that share a step, the caller included.</summary>
+    public abstract int Threads { get; }
+
+    /// <summary>The first shard's workspace (the whole batch's on one thread): values, cotangents and units of the last step.</summary>
+    public abstract Workspace<T> Workspace { get; }
+
+    /// <summary>One training step in place; returns the loss before the update, summed over the batch.</summary>
+    public abstract T Step(ParameterArrays<T> parameters, CompiledBatch<T> batch, Optimiser optimiser);
+
+    /// <inheritdoc/>
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// The data-parallel training step shared by every rule: the batch is cut into shards (one per thread, at most
+/// <see cref="ShardSamples"/> samples each), each runs the forward pass and the rule's backward phase in a workspace of
+/// its own; then every thread updates its own rows of every parameter from all shards' cotangents (plain SGD fused
+/// into the products; any other optimiser through gradient rows and its own update). Samples are independent, so a
+/// step equals the single-threaded step up to the rounding of the sum. One thread: one shard, no pool.
+/// </summary>
+/// <typeparam name="TGraph">The generated graph struct.</typeparam>
+/// <typeparam name="T">float or double.</typeparam>
+/// <typeparam name="TPhase">The rule's backward phase.</typeparam>
+public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T>
+    where TGraph : struct, ICompiledGraph<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    where TPhase : struct, IBackwardPhase<T>
+{
+    /// <summary>The most samples a shard takes when several threads share a step: a shard's activations stay in the core's L2.</summary>
+    public const int ShardSamples = 128;
+
+    private readonly LearningRule rule;
+    private readonly TPhase phase;
+    private readonly WorkerPool? pool;
+    private readonly Workspace<T>[] shards;
+    private readonly T[][][] cotangents;
+    private readonly T[] losses;
+    private readonly int capacity;
+    private readonly T[][] gradients;
+    private readonly int maxBatch;
+    private OptimiserBuffers<T>? moments;
+    private Type? momentsOwner;
+
+    // The step in flight, read by the pool's workers.
+    private ParameterArrays<T>? stepParameters;
+    private CompiledBatch<T> stepBatch;
+    private Optimiser? stepOptimiser;
+    private int active;
+
+    /// <summary>Allocates the workspaces (and starts the worker threads when <paramref name="threads"/> &gt; 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">threads or maxBatch below 1.</exception>
+    public TrainingRun(LearningRule rule, TPhase phase, int maxBatch, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "At least one thread is needed.");
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "The batch size must be at least 1.");
+        this.rule = rule;
+        this.phase = phase;
+        this.maxBatch = maxBatch;
+        var layout = TGraph.Layout;
+        int count = threads == 1 ? 1 : Math.Max(threads, (maxBatch + ShardSamples - 1) / ShardSamples);
+        capacity = (maxBatch + count - 1) / count;
+        shards = new Workspace<T>[count];
+        for (int i = 0; i < count; i++) shards[i] = new Workspace<T>(layout, capacity);
+        cotangents = new T[count][][];
+        losses = new T[count];
+        gradients = new T[layout.ParameterSizes.Length][];
+        for (int k = 0; k < gradients.Length; k++) gradients[k] = new T[layout.ParameterSizes[k]];
+        if (threads > 1) pool = new WorkerPool(threads);
+    }
+
+    /// <inheritdoc/>
+    public override LearningRule Rule => rule;
+
+    /// <inheritdoc/>
+    public override int MaxBatch => maxBatch;
+
+    /// <inheritdoc/>
+    public override int Threads => pool?.ThreadCount ?? 1;
+
+    /// <inheritdoc/>
+    public override Workspace<T> Workspace => shards[0];
+
+    /// <inheritdoc/>
+    public override T Step(ParameterArrays<T> parameters, CompiledBatch<T> batch, Optimiser optimiser)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(optimiser);
+        var layout = TGraph.Layout;
+        if (!ReferenceEquals(parameters.Layout, layout) && !parameters.Layout.Graph.Equals(layout.Graph))
+        {
+            throw new ArgumentException("The parameters belong to graph '" + parameters.Layout.Graph.Name + "', not '" + layout.Graph.Name + "'.", nameof(parameters));
+        }
+        if (batch.Size < 1 || batch.Size > maxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch.Size, "The batch size must be between 1 and the state's MaxBatch (" + maxBatch + ").");
+        batch.Validate(layout);
+        bool fused = optimiser is Sgd sgd && sgd.IsPlainSgd;
+        if (!fused) PrepareMoments(optimiser);
+
+        active = pool is null ? 1 : Math.Min(shards.Length, Math.Max(Math.Min(Threads, batch.Size), (batch.Size + capacity - 1) / capacity));
+        stepParameters = parameters;
+        stepBatch = batch;
+        stepOptimiser = optimiser;
+        try
+        {
+            if (active == 1) RunShard(0);
+            else pool!.Run(active, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.RunShard(i); });
+            T loss = losses[0];
+            for (int i = 1; i < active; i++) loss += losses[i];
+            for (int i = 0; i < active; i++) CheckFinite(losses[i]);
+            CheckFinite(loss);
+
+            T learningRate = T.CreateChecked(optimiser.LearningRate);
+            if (fused)
+            {
+                if (active == 1) GraphPasses<TGraph, T>.ParameterProducts(cotangents[0], shards[0], batch.Size, parameters.Arrays, -learningRate, true, 0, 1);
+                else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.FusedRows(i); });
+                return loss;
+            }
+            if (active == 1) GraphPasses<TGraph, T>.ParameterProducts(cotangents[0], shards[0], batch.Size, gradients, T.One, false, 0, 1);
+            else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.GradientRows(i); });
+            for (int k = 0; k < gradients.Length; k++)
+            {
+                if (!Optimiser.AllFinite<T>(gradients[k]))
+                {
+                    throw new ArithmeticException("The update of parameter '" + layout.Graph.Nodes[layout.ParameterIds[k]].Name + "' holds a NaN or an infinity; the parameters were left unchanged.");
+                }
+            }
+            optimiser.BeginStep(moments!);
+            if (pool is null) ApplyRows(0);
+            else pool.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.ApplyRows(i); });
+            return loss;
+        }
+        finally
+        {
+            stepParameters = null;
+            stepOptimiser = null;
+        }
+    }
+
+    private void PrepareMoments(Optimiser optimiser)
+    {
+        if (moments is not null && momentsOwner == optimiser.GetType()) return;
+        if (moments is not null)
+        {
+            throw new InvalidOperationException("This state holds the moments of a " + momentsOwner!.Name + " optimiser; make a new state (rule.CreateState) to train with " + optimiser.GetType().Name + ".");
+        }
+        moments = optimiser.CreateBuffers<T>(TGraph.Layout.ParameterSizes);
+        momentsOwner = optimiser.GetType();
+    }
+
+    private static void CheckFinite(T loss)
+    {
+        if (!T.IsFinite(loss))
+        {
+            throw new ArithmeticException("The loss of this training step is " + loss + ": the inputs, the targets or the parameters hold a NaN or an infinity, or training diverged (lower the learning rate). The parameters were left unchanged.");
+        }
+    }
+
+    private void RunShard(int index)
+    {
+        var (start, count) = active == 1 ? (0, stepBatch.Size) : WorkerPool.Chunk(stepBatch.Size, active, index);
+        var workspace = shards[index];
+        var parameters = stepParameters!;
+        losses[index] = GraphPasses<TGraph, T>.Forward(parameters, stepBatch.Slice(start, count), workspace);
+        cotangents[index] = phase.Run<TGraph>(parameters, workspace, count);
+    }
+
+    private void FusedRows(int part)
+    {
+        T scale = -T.CreateChecked(stepOptimiser!.LearningRate);
+        var targets = stepParameters!.Arrays;
+        for (int j = 0; j < active; j++)
+        {
+            GraphPasses<TGraph, T>.ParameterProducts(cotangents[j], shards[j], WorkerPool.Chunk(stepBatch.Size, active, j).Count, targets, scale, true, part, Threads);
+        }
+    }
+
+    private void GradientRows(int part)
+    {
+        for (int j = 0; j < active; j++)
+        {
+            GraphPasses<TGraph, T>.ParameterProducts(cotangents[j], shards[j], WorkerPool.Chunk(stepBatch.Size, active, j).Count, gradients, T.One, j > 0, part, Threads);
+        }
+    }
+
+    private void ApplyRows(int part)
+    {
+        var layout = TGraph.Layout;
+        var parameters = stepParameters!.Arrays;
+        var optimiser = stepOptimiser!;
+        for (int k = 0; k < parameters.Length; k++)
+        {
+            int rows = layout.ParameterRows[k], cols = layout.ParameterSizes[k] / rows;
+            var (rowStart, rowCount) = WorkerPool.Chunk(rows, Threads, part);
+            if (rowCount > 0) optimiser.Apply<T>(k, parameters[k], gradients[k], moments!, rowStart * cols, rowCount * cols);
+        }
+    }
+
+    /// <summary>Stops the worker threads.</summary>
+    public override void Dispose() => pool?.Dispose();
+}
+
+/// <summary>Backprop's backward phase: every computed node's adjoint (the forward weights' transpose, f').</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public readonly struct BackpropPhase<T> : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
+    {
+        GraphPasses<TGraph, T>.BackpropCotangents<TransposeWithDerivative<T>>(parameters, null, workspace, batch);
+        return workspace.Adjoints;
+    }
+}
+
+/// <summary>Activation Relaxation's backward phase: the units relaxed with the given options.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+/// <param name="Options">The relaxation settings.</param>
+public readonly record struct RelaxationPhase<T>(RelaxationOptions Options) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
+    {
+        GraphPasses<TGraph, T>.Relax(parameters, workspace, batch, Options);
+        return workspace.Units;
+    }
+}

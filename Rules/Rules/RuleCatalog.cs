@@ -1,0 +1,30 @@
+using System;
+using System.Collections.Immutable;
+using Symbolic.Graph;
+
+namespace Symbolic.Rules;
+
+/// <summary>A registered rule: its name and how to draw a random configuration of it for a graph (for the property harnesses).</summary>
+/// <param name="Name">The rule's short name.</param>
+/// <param name="Sample">Draws a configuration of the rule valid on the graph.</param>
+public sealed record RuleEntry(string Name, Func<Random, ComputationGraph, LearningRule> Sample);
+
+/// <summary>
+/// Every rule Symbolic has, each with a reference implementation (<see cref="LearningRule.Compute(ComputationGraph, ParameterSet, Batch)"/>)
+/// and a compiled driver (<see cref="LearningRule.CreateState{TGraph, T}"/>). The equivalence harnesses iterate over this list,
+/// so a rule registered here is tested against its reference with no new test code.
+/// </summary>
+public static class RuleCatalog
+{
+    /// <summary>The registered rules.</summary>
+    public static ImmutableArray<RuleEntry> All { get; } = ImmutableArray.Create(
+        new RuleEntry("bp", (_, _) => new BackpropRule()),
+        new RuleEntry("ar", (random, graph) =>
+        {
+            var units = random.Next(2) == 0 ? UnitPlacement.Layers : UnitPlacement.EveryNode;
+            var schedule = (RelaxationSchedule)random.Next(3);
+            double eta = new[] { 1.0, 0.7, 0.25, 0.1 }[random.Next(4)];
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units));
+        }));
+}
