@@ -28,7 +28,11 @@ public class EngineEquivalenceProperties
             .Label($"{c}: parameter error {error:E3}, moment errors [{string.Join(", ", momentErrors.Select(e => e.ToString("E3")))}], steps {buffers.StepCount} vs {state.StepCount}");
     });
 
-    /// <summary>Float32 compiled steps (computed in float32) equal the reference on the same float32-rounded inputs to 1e-5 relative.</summary>
+    /// <summary>
+    /// Float32 compiled steps (computed in float32) equal the reference on the same float32-rounded inputs to 1e-4 relative,
+    /// the project's float32 tolerance. Adam's ratio m / (sqrt(v) + eps) amplifies float32 rounding where |g| is near eps
+    /// (seen: 1.4e-5 after 5 steps at lr 0.49, beta2 0, eps 1e-6), so 1e-5 was a flaky bound, not a looser check of the formula.
+    /// </summary>
     [Property(MaxTest = 150)]
     public Property CompiledFloat32EqualsReference() => Prop.ForAll(OptimiserCases.Cases(OptimiserCases.AnyOptimiser), c =>
     {
@@ -37,7 +41,7 @@ public class EngineEquivalenceProperties
         var (reference, _) = OptimiserCases.RunReference(c.Optimiser, parameters, gradients);
         var (compiled, _) = OptimiserCases.RunCompiled<float>(c.Optimiser, parameters, gradients);
         double error = OptimiserCases.RelativeError(compiled, reference);
-        return (error <= 1e-5).Label($"{c}: float32 error {error:E3}");
+        return (error <= 1e-4).Label($"{c}: float32 error {error:E3}");
     });
 
     /// <summary>
