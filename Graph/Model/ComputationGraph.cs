@@ -136,6 +136,10 @@ namespace Symbolic.Graph
         /// <exception cref="GraphBuildException">The nodes do not form a valid graph.</exception>
         public static ComputationGraph Create(string name, IEnumerable<Node> nodes, int outputId, LossKind loss)
         {
+            if (!Enum.IsDefined(typeof(LossKind), loss))
+            {
+                throw new GraphBuildException("loss", "Graph '" + name + "' is closed by loss " + ((int)loss).ToString(System.Globalization.CultureInfo.InvariantCulture) + ", which is not a LossKind (" + string.Join(", ", Enum.GetNames(typeof(LossKind))) + ").");
+            }
             var list = nodes.ToImmutableArray();
             var names = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < list.Length; i++)

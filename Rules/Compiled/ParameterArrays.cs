@@ -42,6 +42,7 @@ public class ParameterArrays<T> where T : unmanaged, IBinaryFloatingPointIeee754
     {
         ArgumentNullException.ThrowIfNull(set);
         set.Validate(Layout.Graph);
+        set.ValidateFinite();
         for (int k = 0; k < Arrays.Length; k++)
         {
             var m = set[Layout.Graph.Nodes[Layout.ParameterIds[k]].Name];

@@ -126,6 +126,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         }
         if (batch.Size < 1 || batch.Size > maxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch.Size, "The batch size must be between 1 and the state's MaxBatch (" + maxBatch + ").");
         batch.Validate(layout);
+        StepChecks.Batch(batch, layout);
         bool fused = optimiser is Sgd sgd && sgd.IsPlainSgd;
         if (!fused) PrepareMoments(optimiser);
 
@@ -195,7 +196,10 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         var workspace = shards[index];
         var parameters = stepParameters!;
         losses[index] = GraphPasses<TGraph, T>.Forward(parameters, stepBatch.Slice(start, count), workspace);
-        cotangents[index] = phase.Run<TGraph>(parameters, workspace, count);
+        StepChecks.Values(workspace, count);
+        var result = phase.Run<TGraph>(parameters, workspace, count);
+        StepChecks.Cotangents(result, TGraph.Layout, count, "cotangent");
+        cotangents[index] = result;
     }
 
     private void FusedRows(int part)

@@ -18,6 +18,13 @@ public sealed class Workspace<T> where T : unmanaged, IBinaryFloatingPointIeee75
     {
         ArgumentNullException.ThrowIfNull(layout);
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "The batch size must be at least 1.");
+        long largest = 1;
+        foreach (int size in layout.Sizes) largest = Math.Max(largest, size);
+        if ((long)maxBatch * largest > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "A workspace of graph '" + layout.Graph.Name + "' for " + maxBatch + " samples needs arrays of " + (long)maxBatch * largest +
+                " values, more than an array holds (" + Array.MaxLength + "); the largest batch this graph allows is " + Array.MaxLength / largest + ".");
+        }
         Layout = layout;
         MaxBatch = maxBatch;
         int count = layout.NodeCount;

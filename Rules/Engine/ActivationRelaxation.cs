@@ -53,6 +53,8 @@ public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100
         if (!(Eta > 0 && Eta <= 1)) throw new ArgumentException("Relaxation eta must be in (0, 1]; got " + Eta + ".");
         if (MaxIterations < 0) throw new ArgumentException("Relaxation max iterations must be non-negative; got " + MaxIterations + ".");
         if (!(Tolerance >= 0)) throw new ArgumentException("Relaxation tolerance must be non-negative; got " + Tolerance + ".");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentException("Relaxation schedule " + (int)Schedule + " is not one of " + string.Join(", ", Enum.GetNames<RelaxationSchedule>()) + ".");
+        if (!Enum.IsDefined(Units)) throw new ArgumentException("Unit placement " + (int)Units + " is not one of " + string.Join(", ", Enum.GetNames<UnitPlacement>()) + ".");
     }
 }
 

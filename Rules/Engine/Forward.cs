@@ -38,6 +38,7 @@ public static class Forward
     public static ForwardRecord Run(ComputationGraph graph, ParameterSet parameters, Batch batch)
     {
         parameters.Validate(graph);
+        parameters.ValidateFinite();
         batch.Validate(graph);
         var values = new Matrix<double>[graph.Nodes.Count];
         foreach (var node in graph.Nodes)

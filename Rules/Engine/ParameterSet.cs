@@ -103,6 +103,22 @@ public sealed class ParameterSet : IEquatable<ParameterSet>
         }
     }
 
+    /// <summary>Checks that every value is finite.</summary>
+    /// <exception cref="ArgumentException">Names the parameter and the entry that holds a NaN or an infinity.</exception>
+    public void ValidateFinite()
+    {
+        foreach (var (name, m) in values)
+        {
+            for (int c = 0; c < m.ColumnCount; c++)
+            {
+                for (int r = 0; r < m.RowCount; r++)
+                {
+                    if (!double.IsFinite(m[r, c])) throw new ArgumentException("Parameter '" + name + "' holds " + m[r, c] + " at [" + r + ", " + c + "].");
+                }
+            }
+        }
+    }
+
     /// <summary>Applies <paramref name="map"/> to every value.</summary>
     public ParameterSet Map(Func<string, Matrix<double>, Matrix<double>> map) =>
         new(values.ToImmutableSortedDictionary(kv => kv.Key, kv => map(kv.Key, kv.Value), StringComparer.Ordinal));
