@@ -1,11 +1,13 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Symbolic.Cli.CommandLine;
 using Symbolic.Rules.Kernels;
 
 using Symbolic.Examples;
@@ -18,13 +20,75 @@ namespace Symbolic.Cli.Bench;
 /// </summary>
 public static class BenchCommand
 {
-    private sealed record Settings(bool Quick, string? Json, string? Filter, bool Reference, bool Portable, bool Gemm, double WaitIdle, bool ColumnSplit);
+    /// <summary>The benchmark's settings, as given on the command line.</summary>
+    /// <param name="Quick">Shorter warm-up and repetitions, fewer cases (under 60 s).</param>
+    /// <param name="Json">Where to write the results as JSON (null: nowhere).</param>
+    /// <param name="Filter">Only the cases whose name contains this, ignoring case (null: all).</param>
+    /// <param name="Reference">Include the float64 reference engine's cases.</param>
+    /// <param name="Portable">Run with <c>Gemm.FastKernels = false</c>.</param>
+    /// <param name="Gemm">Time the Gemm operations on the MLP's shapes instead of the cases.</param>
+    /// <param name="WaitIdle">Wait up to this many seconds for the CPUs to be idle (0: do not wait).</param>
+    /// <param name="ColumnSplit">The hand-written kernels split batch-1 relaxation by columns.</param>
+    /// <param name="Check">Only verify the hand-written step.</param>
+    public sealed record Settings(bool Quick = false, string? Json = null, string? Filter = null, bool Reference = true, bool Portable = false, bool Gemm = false, double WaitIdle = 0, bool ColumnSplit = false, bool Check = false);
 
-    /// <summary>Runs the benchmark; returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter output)
+    /// <summary>The <c>bench</c> command and its options.</summary>
+    public static Command CreateCommand()
     {
-        if (args.Contains("--check")) return KernelMlp.Check(output) ? 0 : 1;
-        var s = Parse(args);
+        var quick = CliOptions.Flag("--quick", "Shorter warm-up and repetitions and fewer cases (about 20 s instead of about 145 s)");
+        var json = CliOptions.Text("--json", "PATH", "Also write the results as JSON to PATH (checked before the benchmark starts; written atomically)");
+        var filter = CliOptions.Text("--filter", "TEXT", "Only the cases whose name (e.g. 'mlp generated bp b64 t1') contains TEXT, ignoring case");
+        var noReference = CliOptions.Flag("--no-reference", "Leave out the float64 reference engine's cases");
+        var portable = CliOptions.Flag("--portable", "Run the cases with Gemm.FastKernels = false");
+        var gemm = CliOptions.Flag("--gemm", "Time each Gemm operation on the MLP's shapes instead of the cases");
+        var waitIdle = CliOptions.Number("--wait-idle", "SECONDS", "Wait up to SECONDS for the CPUs to be idle before starting", 0, v => v >= 0, "0 or more");
+        var columnSplit = CliOptions.Flag("--column-split", "The hand-written kernels split batch-1 relaxation over threads by columns");
+        var check = CliOptions.Flag("--check", "Only verify the hand-written training step (bp against AR with eta 1, 1 against 2 threads)");
+        var command = new Command("bench", "Time training steps (forward, backward phase, update) and the machine's peak; prints a table (see docs/performance.md)")
+        {
+            quick, json, filter, noReference, portable, gemm, waitIdle, columnSplit, check,
+        };
+        command.SetAction(parse => Run(
+            new Settings(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(filter), !parse.GetValue(noReference), parse.GetValue(portable),
+                parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check)),
+            parse.InvocationConfiguration.Output));
+        return command;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="s"/> without running anything long: options that would be ignored, a filter that matches no
+    /// case, a JSON path that cannot be written. Throws <see cref="UsageException"/>.
+    /// </summary>
+    public static void Validate(Settings s)
+    {
+        string? only = s.Check ? "--check" : s.Gemm ? "--gemm" : null;
+        if (only != null)
+        {
+            if (s.Json != null) throw new UsageException($"--json does not apply to {only}");
+            if (s.Filter != null) throw new UsageException($"--filter does not apply to {only}");
+            if (s.Check && s.Gemm) throw new UsageException("--gemm does not apply to --check");
+        }
+        if (s.Filter != null)
+        {
+            var all = Cases(s).ToList();
+            if (!all.Any(c => Matches(c, s.Filter)))
+            {
+                static string Words(IEnumerable<string> words) => string.Join("|", words.Distinct());
+                throw new UsageException($"no bench case matches '{s.Filter}'; cases are named like '{Label(all[0])}' "
+                    + $"(graph {Words(all.Select(c => ShortGraph(c.Graph)))}, path {Words(all.Select(c => c.Path))}, rule {Words(all.Select(c => c.Rule))}, "
+                    + $"batch {Words(all.Select(c => "b" + c.Batch))}, threads {Words(all.Select(c => "t" + c.Threads))}"
+                    + (s.Quick || !s.Reference ? $"; with{(s.Quick ? " --quick" : "")}{(s.Reference ? "" : " --no-reference")}" : "")
+                    + ") and --filter keeps those whose name contains the text, ignoring case");
+            }
+        }
+        if (s.Json != null) OutputFile.CheckWritable(s.Json, "--json");
+    }
+
+    /// <summary>Runs the benchmark (after <see cref="Validate"/>); returns the exit code.</summary>
+    public static int Run(Settings s, TextWriter output)
+    {
+        Validate(s);
+        if (s.Check) return KernelMlp.Check(output) ? 0 : 1;
         if (s.Portable) Gemm.FastKernels = false;
         ColumnSplit = s.ColumnSplit;
         if (s.WaitIdle > 0) WaitForIdle(s.WaitIdle, output);
@@ -39,7 +103,7 @@ public static class BenchCommand
             GemmShapes.Run(output, s.Quick, peak.Fma[1]);
             return 0;
         }
-        var cases = Cases(s).Where(c => s.Filter == null || Label(c).Contains(s.Filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        var cases = Cases(s).Where(c => s.Filter == null || Matches(c, s.Filter)).ToList();
         var results = new List<CaseResult>();
         output.WriteLine();
         output.WriteLine(Header());
@@ -53,11 +117,13 @@ public static class BenchCommand
         output.WriteLine($"total {clock.Elapsed.TotalSeconds:F1} s; load average before/after: {LoadBefore} / {LoadAverage()}");
         if (s.Json != null)
         {
-            File.WriteAllText(s.Json, ToJson(peak, results, s));
+            OutputFile.WriteAllText(s.Json, ToJson(peak, results, s));
             output.WriteLine("wrote " + s.Json);
         }
         return 0;
     }
+
+    private static bool Matches(BenchCase c, string filter) => Label(c).Contains(filter, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The measured peaks: FMA GFLOP/s and Gemm GFLOP/s by thread count.</summary>
     public sealed record PeakFigures(Dictionary<int, double> Fma, Dictionary<int, double> Gemm);
@@ -307,29 +373,5 @@ public static class BenchCommand
         {
         }
         return RuntimeInformation.ProcessArchitecture + " (" + Environment.ProcessorCount + " logical cores)";
-    }
-
-    private static Settings Parse(string[] args)
-    {
-        bool quick = false, reference = true, portable = false, gemm = false;
-        double waitIdle = 0;
-        bool columnSplit = false;
-        string? json = null, filter = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--quick": quick = true; break;
-                case "--no-reference": reference = false; break;
-                case "--portable": portable = true; break;
-                case "--gemm": gemm = true; break;
-                case "--column-split": columnSplit = true; break;
-                case "--wait-idle" when i + 1 < args.Length: waitIdle = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--json" when i + 1 < args.Length: json = args[++i]; break;
-                case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
-                default: throw new ArgumentException("bench: unknown option '" + args[i] + "'; options: --quick, --json PATH, --filter TEXT, --no-reference, --portable, --gemm, --wait-idle SECONDS, --column-split, --check.");
-            }
-        }
-        return new Settings(quick, json, filter, reference, portable, gemm, waitIdle, columnSplit);
     }
 }

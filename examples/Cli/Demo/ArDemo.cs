@@ -1,10 +1,13 @@
 using System;
+using System.Collections.Generic;
+using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using Symbolic.Graph;
+using Symbolic.Cli.CommandLine;
 using Symbolic.Rules;
 
 namespace Symbolic.Cli;
@@ -15,10 +18,9 @@ namespace Symbolic.Cli;
 /// </summary>
 public static class ArDemo
 {
-    /// <summary>Runs the demo with command-line options, writing to <paramref name="output"/>.</summary>
-    public static int Run(string[] args, TextWriter output)
+    /// <summary>Runs the demo with <paramref name="options"/>, writing to <paramref name="output"/>.</summary>
+    public static int Run(Settings options, TextWriter output)
     {
-        var options = DemoOptions.Parse(args);
         var graph = GatedResidualGraph();
         var parameters = ParameterSet.Initialise(graph, options.Seed, Initialiser.Xavier);
         var random = new Random(options.Seed);
@@ -74,40 +76,58 @@ public static class ArDemo
         return b.Build(output, LossKind.SquaredError);
     }
 
-    private sealed record DemoOptions(double Eta, int Steps, RelaxationSchedule Schedule, int Seed, int Batch)
+    /// <summary>The demo's settings (the defaults are the command line's).</summary>
+    /// <param name="Eta">The relaxation step size, in (0, 1].</param>
+    /// <param name="Steps">Relaxation iterations, at least 0.</param>
+    /// <param name="Schedule">Synchronous or top-down updates.</param>
+    /// <param name="Seed">Seeds the parameters and the data.</param>
+    /// <param name="Batch">Samples, at least 1.</param>
+    public sealed record Settings(double Eta = 0.1, int Steps = 100, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, int Seed = 1, int Batch = 4);
+
+    /// <summary>
+    /// The demo's command-line options. The root command (no verb runs the demo) and <c>demo</c> each get their own
+    /// instances, with the same names, defaults and checks.
+    /// </summary>
+    public sealed class Options
     {
-        public static DemoOptions Parse(string[] args)
+        private static readonly Settings Defaults = new();
+
+        /// <summary>--eta X: the relaxation step size.</summary>
+        public Option<double> Eta { get; } = CliOptions.Number("--eta", "X", "Relaxation step size, in (0, 1]", Defaults.Eta, v => v > 0 && v <= 1, "in (0, 1]");
+
+        /// <summary>--steps N: relaxation iterations.</summary>
+        public Option<int> Steps { get; } = CliOptions.Integer("--steps", "N", "Relaxation iterations (0 or more)", Defaults.Steps, v => v >= 0, "0 or more");
+
+        /// <summary>--schedule sync|topdown.</summary>
+        public Option<string> Schedule { get; } = CliOptions.Choice("--schedule", "Relaxation schedule: all units at once (sync), or top-down sweeps", "sync", "sync", "topdown");
+
+        /// <summary>--seed N: seeds the parameters and the data.</summary>
+        public Option<int> Seed { get; } = CliOptions.Integer("--seed", "N", "Seed of the parameters and the data", Defaults.Seed, _ => true, "an integer");
+
+        /// <summary>--batch N: samples.</summary>
+        public Option<int> Batch { get; } = CliOptions.Integer("--batch", "N", "Samples in the batch (1 or more)", Defaults.Batch, v => v >= 1, "1 or more");
+
+        /// <summary>All the options, in help order.</summary>
+        public IEnumerable<Option> All => new Option[] { Eta, Steps, Schedule, Seed, Batch };
+
+        /// <summary>Adds the options to <paramref name="command"/> and makes it run the demo, writing to the invocation's output.</summary>
+        public void AttachTo(Command command)
         {
-            var o = new DemoOptions(0.1, 100, RelaxationSchedule.Synchronous, 1, 4);
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option {args[i]} needs a value.");
-                o = args[i] switch
-                {
-                    "--eta" => o with { Eta = ParseDouble("--eta", Value()) },
-                    "--steps" => o with { Steps = ParseInt("--steps", Value()) },
-                    "--seed" => o with { Seed = ParseInt("--seed", Value()) },
-                    "--batch" => o with { Batch = ParseInt("--batch", Value()) },
-                    "--schedule" => o with
-                    {
-                        Schedule = Value() switch
-                        {
-                            "sync" => RelaxationSchedule.Synchronous,
-                            "topdown" => RelaxationSchedule.TopDown,
-                            var s => throw new ArgumentException($"--schedule must be sync or topdown, not '{s}'."),
-                        },
-                    },
-                    _ => throw new ArgumentException($"unknown option '{args[i]}' (see 'symbolic help')."),
-                };
-            }
-            if (o.Batch < 1) throw new ArgumentException("--batch must be at least 1.");
-            return o;
+            foreach (var option in All) command.Add(option);
+            command.SetAction(parse => Run(Read(parse), parse.InvocationConfiguration.Output));
         }
 
-        private static double ParseDouble(string name, string text) =>
-            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} needs a number, not '{text}'.");
+        /// <summary>The settings given on the command line (the defaults for options not given).</summary>
+        public Settings Read(ParseResult parse) =>
+            new(parse.GetValue(Eta), parse.GetValue(Steps), parse.GetValue(Schedule) == "topdown" ? RelaxationSchedule.TopDown : RelaxationSchedule.Synchronous,
+                parse.GetValue(Seed), parse.GetValue(Batch));
+    }
 
-        private static int ParseInt(string name, string text) =>
-            int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} needs an integer, not '{text}'.");
+    /// <summary>The <c>demo</c> command.</summary>
+    public static Command CreateCommand()
+    {
+        var command = new Command("demo", "Build a small non-chain graph and compare Activation Relaxation with backprop per node (the default command)");
+        new Options().AttachTo(command);
+        return command;
     }
 }
