@@ -1,6 +1,10 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Xml.Linq;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -8,8 +12,9 @@ namespace Symbolic.PropertyTests.Generators;
 
 /// <summary>
 /// The packed generator works from NuGet: packs Symbolic.Graph and Symbolic.Rules (which carries the generator under
-/// analyzers/dotnet/cs) into a local folder, then builds and runs a fresh consumer that declares a graph and trains it
-/// through the generated primitives (rule states, GraphPasses). It takes about
+/// analyzers/dotnet/cs) with the README's commands into a local folder, checks the packages' contents and metadata (the
+/// analyzer is the generator project's own build output; readme; MIT license expression), then builds and runs a fresh
+/// consumer that declares a graph and trains it through the generated primitives (rule states, GraphPasses). It takes about
 /// 30 s on 2 cores; run it alone with <c>dotnet test PropertyTests --filter FullyQualifiedName~PackTests</c>.
 /// </summary>
 public class PackTests
@@ -74,6 +79,68 @@ public static class Program
         return text;
     }
 
+    /// <summary>The nupkgs' files and nuspec metadata.</summary>
+    private static void CheckPackages(string feed, string artifacts, string version)
+    {
+        using var rules = ZipFile.OpenRead(Path.Combine(feed, "Symbolic.Rules." + version + ".nupkg"));
+        using var graph = ZipFile.OpenRead(Path.Combine(feed, "Symbolic.Graph." + version + ".nupkg"));
+        string[] rulesFiles = rules.Entries.Select(e => e.FullName).ToArray();
+        string list = string.Join(", ", rulesFiles);
+
+        // Exactly the generator, under analyzers/dotnet/cs, and nowhere else (not as a lib assembly).
+        Assert.Equal(new[] { "analyzers/dotnet/cs/Symbolic.Generators.dll" }, rulesFiles.Where(f => f.StartsWith("analyzers/", StringComparison.Ordinal)));
+        Assert.Single(rulesFiles, f => f.EndsWith("Symbolic.Generators.dll", StringComparison.Ordinal));
+        Assert.Contains("lib/net10.0/Symbolic.Rules.dll", rulesFiles);
+        // ... and it is the file the generator project built in this pack (artifacts layout: bin/<project>/<configuration>).
+        string built = Path.Combine(artifacts, "bin", "Symbolic.Generators", "release", "Symbolic.Generators.dll");
+        Assert.True(File.Exists(built), "the generator's build output is not at " + built + "; packed: " + list);
+        string builtHash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(built)));
+        string packedHash = Convert.ToHexString(SHA256.HashData(ReadAll(rules, "analyzers/dotnet/cs/Symbolic.Generators.dll")));
+        Assert.True(builtHash == packedHash, "the packed analyzer (SHA-256 " + packedHash + ") is not the generator this pack built ("
+            + builtHash + ", " + built + "): an older or other build of the generator was packed");
+
+        foreach (var (package, id) in new[] { (rules, "Symbolic.Rules"), (graph, "Symbolic.Graph") })
+        {
+            XElement metadata = XDocument.Parse(ReadText(package, id + ".nuspec")).Root!
+                .Elements().Single(e => e.Name.LocalName == "metadata");
+            string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+            XElement? license = metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "license");
+            Assert.True(license is not null, id + ".nuspec has no <license>");
+            Assert.Equal("expression", (string?)license!.Attribute("type"));
+            Assert.Equal("MIT", license.Value);
+            Assert.Equal("README.md", Value("readme"));
+            Assert.Equal("# " + id, ReadText(package, "README.md").Split('\n')[0].TrimEnd('\r'));   // this package's own readme
+            Assert.Equal("git", (string?)metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository")?.Attribute("type"));
+            Assert.False(string.IsNullOrWhiteSpace(Value("description")), id + ".nuspec has no description");
+            Assert.False(string.IsNullOrWhiteSpace(Value("tags")), id + ".nuspec has no tags");
+            // The generator is inside the package, never a dependency of it.
+            Assert.DoesNotContain(metadata.Descendants().Where(e => e.Name.LocalName == "dependency"),
+                d => ((string?)d.Attribute("id"))?.StartsWith("Symbolic.Generators", StringComparison.Ordinal) == true);
+        }
+    }
+
+    private static ZipArchiveEntry Entry(ZipArchive package, string entryName)
+    {
+        ZipArchiveEntry? entry = package.GetEntry(entryName);
+        Assert.True(entry is not null, "the package has no " + entryName + ": " + string.Join(", ", package.Entries.Select(e => e.FullName)));
+        return entry!;
+    }
+
+    private static byte[] ReadAll(ZipArchive package, string entryName)
+    {
+        using var stream = Entry(package, entryName).Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>An entry's text (a byte-order mark, as NuGet writes before the nuspec, is dropped).</summary>
+    private static string ReadText(ZipArchive package, string entryName)
+    {
+        using var reader = new StreamReader(Entry(package, entryName).Open(), detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
     [Fact]
     public void A_consumer_of_the_packed_package_gets_generated_code()
     {
@@ -85,9 +152,14 @@ public static class Program
         string version = "0.1.0-pack" + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
         try
         {
-            // A configuration of its own keeps these builds apart from Debug/Release outputs.
-            Run(repo, "pack Graph/Symbolic.Graph.csproj -c PackTest -o \"" + feed + "\" -p:Version=" + version);
-            Run(repo, "pack Rules/Symbolic.Rules.csproj -c PackTest -o \"" + feed + "\" -p:Version=" + version);
+            // The README's commands (`dotnet pack Graph`, `dotnet pack Rules`) from a clean output: --artifacts-path puts
+            // every bin/ and obj/ under the temporary folder, so the repository's own outputs are neither read nor written
+            // (a package that read a fixed ../Generators/bin path would fail here instead of shipping an old generator).
+            string artifacts = Path.Combine(root, "artifacts");
+            string pack = " -c Release -o \"" + feed + "\" --artifacts-path \"" + artifacts + "\" -p:Version=" + version;
+            Run(repo, "pack Graph" + pack);
+            Run(repo, "pack Rules" + pack);
+            CheckPackages(feed, artifacts, version);
             string globalPackages = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
             File.WriteAllText(Path.Combine(app, "nuget.config"),
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <clear />\n" +
