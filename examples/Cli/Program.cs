@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using Symbolic.Cli.Bench;
 using Symbolic.Cli.CommandLine;
+using Symbolic.Cli.Data;
 
 namespace Symbolic.Cli;
 
@@ -88,6 +89,7 @@ public static class Program
         demoOnRoot.AttachTo(root);
         root.Add(ArDemo.CreateCommand());
         root.Add(BenchCommand.CreateCommand());
+        root.Add(DataCommand.CreateCommand());
         var help = new Command("help", "Show this text, or a command's help");
         var topic = new Argument<string?>("command") { Description = "The command to describe", Arity = ArgumentArity.ZeroOrOne };
         topic.Validators.Add(result =>
