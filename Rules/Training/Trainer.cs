@@ -1,0 +1,290 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Numerics;
+using System.Threading;
+using Symbolic.Rules.Compiled;
+using Symbolic.Rules.Data;
+
+namespace Symbolic.Rules.Training;
+
+/// <summary>
+/// Trains a compiled graph with a learning rule and an optimiser on a labelled image set, epoch by epoch, and
+/// evaluates it after every epoch on the training and the test set. Pure apart from the parameters it updates in place
+/// and the clock it reads for <see cref="EpochMetrics.Seconds"/>: no files, no console; progress goes to the
+/// callbacks of <see cref="Run"/>.
+/// <para>
+/// Epoch e visits the training samples in the order <see cref="BatchOrder.Fill"/>(seed, e); step s takes the samples
+/// [s * BatchSize, (s + 1) * BatchSize) of that order (the last batch shorter, or dropped with
+/// <see cref="TrainerSettings.DropLast"/>), gathers them into arrays allocated once, and calls
+/// <see cref="LearningRule.Step{TGraph, T}"/>. A step allocates nothing after the first. Since the order is a function
+/// of (seed, epoch), a run stopped after k steps and resumed from its <see cref="TrainingResult.Next"/> takes exactly
+/// the steps of an uninterrupted run; with an optimiser that keeps moments (momentum, Adam) the resumed run must also
+/// be given the rule state that holds them (the constructor's <c>state</c>).
+/// </para>
+/// The graph must have one input of <see cref="Dataset.PixelsPerImage"/> values and an output of
+/// <see cref="Dataset.ClassCount"/> values (trained against one-hot targets).
+/// </summary>
+/// <typeparam name="TGraph">The generated graph struct (e.g. <c>PaperMlp.Float32</c>).</typeparam>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class Trainer<TGraph, T> : IDisposable
+    where TGraph : struct, ICompiledGraph<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly bool ownsState;
+    private readonly int[] order;
+    private readonly T[][] inputs;
+    private readonly T[] targets;
+    private readonly Workspace<T> evaluation;
+    private readonly T[][] evaluationInputs;
+    private readonly T[] evaluationTargets;
+    private readonly int[] evaluationSamples;
+    private readonly int[] evaluationLabels;
+    private bool disposed;
+
+    /// <summary>A trainer; it updates <paramref name="parameters"/> in place.</summary>
+    /// <param name="rule">The learning rule (it needs a compiled driver).</param>
+    /// <param name="optimiser">The optimiser of every step.</param>
+    /// <param name="parameters">The initial parameters of <typeparamref name="TGraph"/>, trained in place.</param>
+    /// <param name="train">The training set.</param>
+    /// <param name="test">The test set (same image size and classes).</param>
+    /// <param name="settings">Epochs, batch size, seed, threads, drop-last, evaluation batch size.</param>
+    /// <param name="state">
+    /// An existing state of <paramref name="rule"/> (e.g. restored from a checkpoint, with the optimiser's moments) whose
+    /// MaxBatch is at least the batch size; the caller keeps owning it. Null: the trainer makes one with
+    /// <see cref="TrainerSettings.Threads"/> threads and disposes it.
+    /// </param>
+    /// <exception cref="ArgumentException">The graph does not fit the data sets, the parameters belong to another graph, the state to another rule or is too small, or an epoch would have no step.</exception>
+    public Trainer(LearningRule rule, Optimiser optimiser, ParameterArrays<T> parameters, Dataset train, Dataset test, TrainerSettings settings, CompiledRuleState<TGraph, T>? state = null)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(optimiser);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(settings);
+        var layout = TGraph.Layout;
+        if (!ReferenceEquals(parameters.Layout, layout) && !parameters.Layout.Graph.Equals(layout.Graph))
+        {
+            throw new ArgumentException("The parameters belong to graph '" + parameters.Layout.Graph.Name + "', not '" + layout.Graph.Name + "'.", nameof(parameters));
+        }
+        CheckFits(layout, train, nameof(train));
+        CheckFits(layout, test, nameof(test));
+        if (train.Count == 0) throw new ArgumentException("The training set '" + train.Name + "' has no samples.", nameof(train));
+        if (test.Count == 0) throw new ArgumentException("The test set '" + test.Name + "' has no samples.", nameof(test));
+        StepsPerEpoch = settings.StepsPerEpoch(train.Count);
+        if (StepsPerEpoch == 0)
+        {
+            throw new ArgumentException("TrainerSettings.BatchSize (" + settings.BatchSize + ") exceeds the " + train.Count + " samples of the training set '" + train.Name +
+                "' and TrainerSettings.DropLast is set: an epoch would have no step.", nameof(settings));
+        }
+        if (state is not null)
+        {
+            if (!ReferenceEquals(state.Rule, rule) && !state.Rule.Equals(rule)) throw new ArgumentException("The state was made by rule " + state.Rule + ", not by " + rule + ".", nameof(state));
+            if (state.MaxBatch < settings.BatchSize) throw new ArgumentException("The state serves batches of up to " + state.MaxBatch + " samples; TrainerSettings.BatchSize is " + settings.BatchSize + ".", nameof(state));
+        }
+
+        Rule = rule;
+        Optimiser = optimiser;
+        Parameters = parameters;
+        TrainSet = train;
+        TestSet = test;
+        Settings = settings;
+        State = state ?? rule.CreateState<TGraph, T>(settings.BatchSize, settings.Threads);
+        ownsState = state is null;
+
+        int pixels = train.PixelsPerImage, classes = train.ClassCount;
+        order = new int[train.Count];
+        inputs = new[] { new T[checked(settings.BatchSize * pixels)] };
+        targets = new T[checked(settings.BatchSize * classes)];
+        int evaluationBatch = Math.Min(settings.EvaluationBatchSize, Math.Max(train.Count, test.Count));
+        evaluation = new Workspace<T>(layout, evaluationBatch);
+        evaluationInputs = new[] { new T[checked(evaluationBatch * pixels)] };
+        evaluationTargets = new T[checked(evaluationBatch * classes)];
+        evaluationSamples = new int[evaluationBatch];
+        evaluationLabels = new int[evaluationBatch];
+    }
+
+    /// <summary>The learning rule.</summary>
+    public LearningRule Rule { get; }
+
+    /// <summary>The optimiser.</summary>
+    public Optimiser Optimiser { get; }
+
+    /// <summary>The parameters being trained (updated in place by every step).</summary>
+    public ParameterArrays<T> Parameters { get; }
+
+    /// <summary>The training set.</summary>
+    public Dataset TrainSet { get; }
+
+    /// <summary>The test set.</summary>
+    public Dataset TestSet { get; }
+
+    /// <summary>The settings.</summary>
+    public TrainerSettings Settings { get; }
+
+    /// <summary>The rule's compiled state (workspaces, threads, the optimiser's moments): what a checkpoint saves besides the parameters.</summary>
+    public CompiledRuleState<TGraph, T> State { get; }
+
+    /// <summary>The training steps of an epoch.</summary>
+    public int StepsPerEpoch { get; }
+
+    /// <summary>
+    /// Trains from <paramref name="start"/> until every epoch of the settings is done, <paramref name="maxSteps"/> steps
+    /// were taken, or <paramref name="stop"/> is cancelled (checked before every step; the run then returns, it does not
+    /// throw). An epoch whose last step is taken is evaluated on both sets before the next begins.
+    /// </summary>
+    /// <param name="start">Where to start: <see cref="TrainingPosition.Start"/>, or a <see cref="TrainingResult.Next"/> to resume.</param>
+    /// <param name="maxSteps">The most steps to take in this call (&gt;= 0).</param>
+    /// <param name="onStep">Called after every step (on the calling thread).</param>
+    /// <param name="onEpoch">Called with every epoch's metrics as soon as they are known.</param>
+    /// <param name="stop">Ends the run before the next step.</param>
+    /// <exception cref="ArgumentException"><paramref name="start"/> is not a position of this run, or <paramref name="maxSteps"/> is negative.</exception>
+    /// <exception cref="TrainingStepException">A step failed (its inner exception says why, naming the input or node); the parameters are as before that step.</exception>
+    public TrainingResult Run(TrainingPosition start = default, int maxSteps = int.MaxValue, Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken stop = default)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (maxSteps < 0) throw new ArgumentException("maxSteps must be at least 0; got " + maxSteps + ".", nameof(maxSteps));
+        CheckStart(start);
+        var epochs = new List<EpochMetrics>();
+        var position = start;
+        int taken = 0;
+        while (position.Epoch < Settings.Epochs)
+        {
+            int epoch = position.Epoch;
+            BatchOrder.Fill(Settings.Seed, epoch, order);
+            long begin = Stopwatch.GetTimestamp();
+            double lossSum = position.EpochLossSum;
+            long samples = position.EpochSamples;
+            for (int step = position.Step; step < StepsPerEpoch; step++)
+            {
+                if (taken == maxSteps || stop.IsCancellationRequested)
+                {
+                    return new TrainingResult(epochs, new TrainingPosition(epoch, step, lossSum, samples), taken, false);
+                }
+                int size = Settings.BatchSizeOfStep(TrainSet.Count, step);
+                double loss = TrainStep(new TrainingPosition(epoch, step, lossSum, samples), size);
+                lossSum += loss;
+                samples += size;
+                taken++;
+                onStep?.Invoke(new StepReport(epoch, step, StepsPerEpoch, size, loss, lossSum / samples));
+            }
+            double seconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;
+            long evaluationBegin = Stopwatch.GetTimestamp();
+            var train = Evaluate(TrainSet);
+            var test = Evaluate(TestSet);
+            var metrics = new EpochMetrics(epoch, samples == 0 ? double.NaN : lossSum / samples, train, test, StepsPerEpoch, seconds, Stopwatch.GetElapsedTime(evaluationBegin).TotalSeconds);
+            epochs.Add(metrics);
+            onEpoch?.Invoke(metrics);
+            position = new TrainingPosition(epoch + 1, 0);
+        }
+        return new TrainingResult(epochs, position, taken, true);
+    }
+
+    /// <summary>
+    /// Evaluates the current parameters on <paramref name="data"/> (forward passes only, in batches of
+    /// <see cref="TrainerSettings.EvaluationBatchSize"/>, samples in their stored order): the loss summed over the
+    /// samples divided by their count, and the fraction whose output's argmax (the first on a tie) is the label.
+    /// Allocates only the result.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the graph.</exception>
+    public EvaluationResult Evaluate(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var layout = TGraph.Layout;
+        CheckFits(layout, data, nameof(data));
+        if (data.Count == 0) return new EvaluationResult(double.NaN, double.NaN, 0, 0);
+        int outputs = layout.OutputSize, capacity = evaluation.MaxBatch;
+        double lossSum = 0;
+        int correct = 0;
+        for (int first = 0; first < data.Count; first += capacity)
+        {
+            int n = Math.Min(capacity, data.Count - first);
+            var samples = evaluationSamples.AsSpan(0, n);
+            for (int k = 0; k < n; k++) samples[k] = first + k;
+            data.GatherImages<T>(samples, evaluationInputs[0]);
+            data.OneHot<T>(samples, evaluationTargets);
+            data.GatherLabels(samples, evaluationLabels);
+            lossSum += double.CreateChecked(GraphPasses<TGraph, T>.Forward(Parameters, new CompiledBatch<T>(evaluationInputs, evaluationTargets, n), evaluation));
+            var output = evaluation.Values[layout.OutputId];
+            for (int s = 0; s < n; s++)
+            {
+                if (ArgMax(new ReadOnlySpan<T>(output, s * outputs, outputs)) == evaluationLabels[s]) correct++;
+            }
+        }
+        return new EvaluationResult(lossSum / data.Count, (double)correct / data.Count, correct, data.Count);
+    }
+
+    /// <summary>The index of the largest value (the first of equal ones; a NaN is never the largest, and all-NaN gives -1).</summary>
+    public static int ArgMax(ReadOnlySpan<T> values)
+    {
+        int best = -1;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (T.IsNaN(values[i])) continue;
+            if (best < 0 || values[i] > values[best]) best = i;
+        }
+        return best;
+    }
+
+    /// <summary>Disposes the rule state if the trainer made it.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (ownsState) State.Dispose();
+    }
+
+    private double TrainStep(TrainingPosition position, int size)
+    {
+        var samples = order.AsSpan(position.Step * Settings.BatchSize, size);
+        TrainSet.GatherImages<T>(samples, inputs[0]);
+        TrainSet.OneHot<T>(samples, targets);
+        try
+        {
+            return double.CreateChecked(Rule.Step(Parameters, new CompiledBatch<T>(inputs, targets, size), Optimiser, State));
+        }
+        catch (Exception e) when (e is ArgumentException or ArithmeticException)
+        {
+            throw new TrainingStepException(position, size, e);
+        }
+    }
+
+    private void CheckStart(TrainingPosition start)
+    {
+        if (start.Epoch < 0 || start.Epoch > Settings.Epochs)
+        {
+            throw new ArgumentException("The start epoch " + start.Epoch + " is not an epoch of this run (0 to " + Settings.Epochs + ").", nameof(start));
+        }
+        int steps = start.Epoch == Settings.Epochs ? 0 : StepsPerEpoch;
+        if (start.Step < 0 || start.Step > steps)
+        {
+            throw new ArgumentException("The start step " + start.Step + " is not a step of epoch " + start.Epoch + " (0 to " + steps + ").", nameof(start));
+        }
+        long most = (long)start.Step * Settings.BatchSize;
+        if (start.EpochSamples < 0 || start.EpochSamples > most || (start.Step == 0 && start.EpochSamples != 0) || !double.IsFinite(start.EpochLossSum))
+        {
+            throw new ArgumentException("The start position's running loss (" + start.EpochLossSum + " over " + start.EpochSamples + " samples) does not fit step " + start.Step +
+                " (at most " + most + " samples, a finite sum).", nameof(start));
+        }
+    }
+
+    private static void CheckFits(GraphLayout layout, Dataset data, string parameter)
+    {
+        if (layout.InputIds.Length != 1)
+        {
+            throw new ArgumentException("Graph '" + layout.Graph.Name + "' has " + layout.InputIds.Length + " inputs; a trainer on images needs exactly one.", parameter);
+        }
+        int pixels = layout.Sizes[layout.InputIds[0]];
+        if (pixels != data.PixelsPerImage)
+        {
+            throw new ArgumentException("Input '" + layout.Graph.Nodes[layout.InputIds[0]].Name + "' of graph '" + layout.Graph.Name + "' takes " + pixels + " values but the images of '" + data.Name +
+                "' have " + data.PixelsPerImage + " pixels (" + data.Rows + "x" + data.Cols + ").", parameter);
+        }
+        if (layout.OutputSize != data.ClassCount)
+        {
+            throw new ArgumentException("The output of graph '" + layout.Graph.Name + "' has " + layout.OutputSize + " values but '" + data.Name + "' has " + data.ClassCount + " classes.", parameter);
+        }
+    }
+}
