@@ -13,9 +13,9 @@ namespace Symbolic.Generators
     {
         private const string Category = "Symbolic.Generator";
 
-        /// <summary>SYM001: the class is not 'static partial'.</summary>
+        /// <summary>SYM001: the type is not a 'static partial class' (not static, not partial, or a record, struct, interface, enum or delegate); {1} says which.</summary>
         public static readonly DiagnosticDescriptor NotStaticPartial = Make("SYM001", "Graph class must be static partial",
-            "The computation graph class '{0}' must be declared 'static partial' so the generator can add its members");
+            "The computation graph '{0}' must be a static partial class so the generator can add its members; it is {1}");
 
         /// <summary>SYM002: the class is generic.</summary>
         public static readonly DiagnosticDescriptor GenericClass = Make("SYM002", "Graph class must not be generic",
@@ -44,7 +44,7 @@ namespace Symbolic.Generators
         /// <summary>The ops a declaration can call, as SYM007 lists them ("Relu, Tanh, ... and BiasAdd"), from the op table.</summary>
         public static readonly string DeclaredOps = OpTable.NameList(OpTable.Declared.Select(op => op.DeclarationName!));
 
-        /// <summary>SYM008: the op does not fit its arguments (shape mismatch, wrong kind or number of arguments).</summary>
+        /// <summary>SYM008: the op does not fit its arguments (shape mismatch, wrong kind or number of arguments, a size over int.MaxValue).</summary>
         public static readonly DiagnosticDescriptor InvalidGraph = Make("SYM008", "Shape mismatch or invalid op use",
             "{0}");
 
@@ -64,7 +64,7 @@ namespace Symbolic.Generators
         public static readonly DiagnosticDescriptor NoPathFromInput = Make("SYM012", "No path from an input to the output",
             "{0}");
 
-        /// <summary>SYM013: a role or graph attribute with an invalid argument.</summary>
+        /// <summary>SYM013: a role or graph attribute with an invalid argument (a non-positive size, a product of sizes over int.MaxValue, a bad Loss), at the attribute.</summary>
         public static readonly DiagnosticDescriptor InvalidAttributeArgument = Make("SYM013", "Invalid attribute argument",
             "The attribute on '{0}' has an invalid argument: {1}");
 

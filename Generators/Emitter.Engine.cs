@@ -55,7 +55,7 @@ namespace Symbolic.Generators
                 foreach (var n in g.InputIds.Select(id => g.Nodes[id]))
                 {
                     w.Summary("The length of " + Describe(g, n) + " per sample.");
-                    w.WriteLine("public const int " + names.Pascal[n.Id] + "Length = " + Int(n.Size) + ";");
+                    w.WriteLine("public const int " + names.Member[n.Id] + " = " + Int(n.Size) + ";");
                     w.WriteLine();
                 }
                 w.Summary("The length of the output '" + g.Output.Name + "' (and of a target) per sample.");
@@ -83,7 +83,7 @@ namespace Symbolic.Generators
                 {
                     w.WriteLine();
                     w.Summary("The " + Describe(g, p) + (p.Op == OpKind.Weight ? ", row-major: element (r, c) at [r * " + Int(p.Shape.Dims[1]) + " + c]." : "."));
-                    w.WriteLine("public " + T + "[] " + names.Pascal[p.Id] + " => Arrays[" + Int(k++) + "];");
+                    w.WriteLine("public " + T + "[] " + names.Member[p.Id] + " => Arrays[" + Int(k++) + "];");
                 }
                 w.WriteLine();
                 w.Summary("Draws parameters exactly as ParameterSet.Initialise does for the graph (same seed, same values), converted to this scalar type.");
@@ -97,7 +97,7 @@ namespace Symbolic.Generators
                 w.Param("set", "The parameter set; it must hold exactly the graph's parameters.");
                 w.Returns("The new parameters.");
                 w.Open("public static Parameters FromParameterSet(" + Rules + ".ParameterSet set)");
-                w.WriteLine("var result = new Parameters();");
+                w.WriteLine("Parameters result = new Parameters();");
                 w.WriteLine("result.CopyFrom(set);");
                 w.WriteLine("return result;");
                 w.Close();
@@ -169,14 +169,14 @@ namespace Symbolic.Generators
 
             private void Helpers()
             {
-                w.Summary("The first n elements of an array, read-only.");
-                w.WriteLine("private static global::System.ReadOnlySpan<" + T + "> In(" + T + "[] array, int n) => new global::System.ReadOnlySpan<" + T + ">(array, 0, n);");
+                w.Summary("The first batch * size elements of an array, read-only (the product checked: it never wraps).");
+                w.WriteLine("private static global::System.ReadOnlySpan<" + T + "> In(" + T + "[] array, int batch, int size) => new global::System.ReadOnlySpan<" + T + ">(array, 0, checked(batch * size));");
                 w.WriteLine();
-                w.Summary("The first n elements of an array, writable.");
-                w.WriteLine("private static global::System.Span<" + T + "> Out(" + T + "[] array, int n) => new global::System.Span<" + T + ">(array, 0, n);");
+                w.Summary("The first batch * size elements of an array, writable (the product checked: it never wraps).");
+                w.WriteLine("private static global::System.Span<" + T + "> Out(" + T + "[] array, int batch, int size) => new global::System.Span<" + T + ">(array, 0, checked(batch * size));");
                 w.WriteLine();
                 w.Summary("The error for an id that names no such node of the graph.");
-                w.WriteLine("private static global::System.ArgumentOutOfRangeException NotAnOp(int id, string what) => new global::System.ArgumentOutOfRangeException(nameof(id), id, \"Graph '\" + " + names.Class + ".Graph.Name + \"' has no \" + what + \" with this id.\");");
+                w.WriteLine("private static global::System.ArgumentOutOfRangeException NotAnOp(int id, string what) => new global::System.ArgumentOutOfRangeException(\"id\", id, \"Graph '\" + " + names.Class + ".Graph.Name + \"' has no \" + what + \" with this id.\");");
             }
         }
     }

@@ -39,7 +39,7 @@ namespace Symbolic.Generators
             bool hasNamespace = model.Class.Namespace.Length > 0;
             if (hasNamespace) w.Open("namespace " + model.Class.Namespace);
             w.Open((model.Class.IsStatic ? "static " : "") + "partial class " + model.Class.Name);
-            Vocabulary(w);
+            Vocabulary(w, model.Class.Taken);
             if (graph is not null)
             {
                 var names = new Names(graph, model.Class);
@@ -73,7 +73,9 @@ namespace Symbolic.Generators
             w.WriteLine();
             w.Summary("Builds the graph value node by node.");
             w.Open("private static " + GraphNs + ".ComputationGraph CreateGraph()");
-            w.WriteLine("var builder = new " + GraphNs + ".GraphBuilder(" + Str(g.Name) + ");");
+            // Explicit types, never 'var': a user's type named 'var' would be what 'var' means here.
+            w.WriteLine(GraphNs + ".GraphBuilder builder = new " + GraphNs + ".GraphBuilder(" + Str(g.Name) + ");");
+            w.WriteLine(GraphNs + ".NodeRef[] n = new " + GraphNs + ".NodeRef[" + Int(g.Nodes.Count) + "];");
             foreach (var n in g.Nodes)
             {
                 string call = n.Op switch
@@ -82,11 +84,11 @@ namespace Symbolic.Generators
                     OpKind.Weight => "builder.Weight(" + Str(n.Name) + ", " + Int(n.Shape.Dims[0]) + ", " + Int(n.Shape.Dims[1]) + ")",
                     OpKind.Bias => "builder.Bias(" + Str(n.Name) + ", " + Int(n.Size) + ")",
                     _ => "builder.Op(" + GraphNs + ".OpKind." + n.Op + ", " + Str(n.Name) + ", " + Scalar.Float64.Literal(n.Alpha) + ", " +
-                         string.Join(", ", n.Inputs.Select(p => "n" + Int(p))) + ")",
+                         string.Join(", ", n.Inputs.Select(p => "n[" + Int(p) + "]")) + ")",
                 };
-                w.WriteLine("var n" + Int(n.Id) + " = " + call + ";");
+                w.WriteLine("n[" + Int(n.Id) + "] = " + call + ";");
             }
-            w.WriteLine("return builder.Build(n" + Int(g.OutputId) + ", " + GraphNs + ".LossKind." + g.Loss + ");");
+            w.WriteLine("return builder.Build(n[" + Int(g.OutputId) + "], " + GraphNs + ".LossKind." + g.Loss + ");");
             w.Close();
         }
 
@@ -114,34 +116,55 @@ namespace Symbolic.Generators
                 (T == "float" ? ((float)v).ToString("R", CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture)) + Suffix;
         }
 
-        /// <summary>The C# names of the generated members that carry user names (parameter properties, input-length constants), unique and free of clashes.</summary>
+        /// <summary>
+        /// The C# names of the generated members that carry user names (parameter properties, input-length constants): the
+        /// name PascalCased, with '_' appended until it is unique and clashes with no other member of its type (those the
+        /// emitter writes, those of the base class and of object); a keyword after PascalCasing (<c>__arglist</c>) is escaped.
+        /// </summary>
         private sealed class Names
         {
-            private static readonly HashSet<string> ParameterReserved = new HashSet<string>
+            /// <summary>The members of the Parameters class and its bases (ParameterArrays, object) that a parameter property would clash with or hide.</summary>
+            private static readonly HashSet<string> ParameterReserved = new HashSet<string>(System.StringComparer.Ordinal)
             {
                 "Parameters", "Initialise", "FromParameterSet", "ToParameterSet", "CopyFrom", "Get", "Layout", "Arrays",
                 "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
             };
 
+            /// <summary>The stems whose input-length constant (stem + "Length") would clash with another constant of the struct.</summary>
+            private static readonly HashSet<string> InputReserved = new HashSet<string>(System.StringComparer.Ordinal) { "Output" };
+
             public Names(ComputationGraph g, ClassInfo info)
             {
                 Class = info.QualifiedName;
-                var used = new HashSet<string>();
-                Pascal = new string[g.Nodes.Count];
+                var used = new HashSet<string>(System.StringComparer.Ordinal);
+                Member = new string[g.Nodes.Count];
                 foreach (var n in g.Nodes.Where(n => n.Role != NodeRole.Computed))
                 {
-                    string p = char.ToUpperInvariant(n.Name[0]) + n.Name.Substring(1);
-                    while (used.Contains(p) || (n.Role == NodeRole.Parameter && ParameterReserved.Contains(p)) || (n.Role == NodeRole.Input && p == "Output")) p += "_";
+                    string p = Pascal(n.Name);
+                    var reserved = n.Role == NodeRole.Input ? InputReserved : ParameterReserved;
+                    while (used.Contains(p) || reserved.Contains(p)) p += "_";
                     used.Add(p);
-                    Pascal[n.Id] = p;
+                    Member[n.Id] = n.Role == NodeRole.Input ? p + "Length" : Parser.Escape(p);
                 }
+            }
+
+            /// <summary>
+            /// A name with its first letter upper-cased. Formatting characters are dropped first: C# ignores them when it
+            /// compares identifiers, so the stem is the identifier the compiler sees.
+            /// </summary>
+            private static string Pascal(string name)
+            {
+                var chars = name.Where(c => CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.Format).ToArray();
+                if (chars.Length == 0) return "_";
+                chars[0] = char.ToUpperInvariant(chars[0]);
+                return new string(chars);
             }
 
             /// <summary>The declaring class, fully qualified.</summary>
             public string Class { get; }
 
-            /// <summary>Per input and parameter node: the PascalCase stem of its members.</summary>
-            public string[] Pascal { get; }
+            /// <summary>Per input: the name of its length constant; per parameter: the name of its property (as C# source).</summary>
+            public string[] Member { get; }
         }
     }
 }

@@ -44,17 +44,16 @@ namespace Symbolic.Generators
     /// <summary>
     /// The declaring class: where it lives and whether the generator may add a partial part to it.
     /// </summary>
-    /// <param name="Namespace">The containing namespace, keyword-escaped, empty for the global namespace.</param>
-    /// <param name="Name">The class name, keyword-escaped.</param>
+    /// <param name="Namespace">The containing namespace as C# source (keyword-escaped), empty for the global namespace.</param>
+    /// <param name="Name">The class name as C# source (keyword-escaped).</param>
     /// <param name="IsStatic">Declared static.</param>
-    /// <param name="CanExtend">Partial, top-level and not generic: a partial part can be emitted.</param>
-    internal sealed record ClassInfo(string Namespace, string Name, bool IsStatic, bool CanExtend)
+    /// <param name="CanExtend">A partial, top-level, non-generic class with valid names: a partial part can be emitted.</param>
+    /// <param name="FullName">The namespace-qualified name without escapes (<c>Ns.Name</c>), for the hint name of the generated file.</param>
+    /// <param name="Taken">The vocabulary names (the <c>Node</c> class, op methods) the class already has or is called: the vocabulary leaves them out.</param>
+    internal sealed record ClassInfo(string Namespace, string Name, bool IsStatic, bool CanExtend, string FullName, EquatableArray<string> Taken)
     {
         /// <summary>The fully qualified reference, <c>global::Ns.Name</c>.</summary>
         public string QualifiedName => "global::" + (Namespace.Length == 0 ? "" : Namespace + ".") + Name;
-
-        /// <summary>The hint name of the generated file.</summary>
-        public string HintName => (Namespace.Length == 0 ? "" : Namespace + ".") + Name.Replace("@", "") + ".g.cs";
     }
 
     /// <summary>

@@ -20,26 +20,40 @@ namespace Symbolic.Generators
     {
         private const string AttributeNamespace = "Symbolic.Graph.";
 
-        /// <summary>Parses the class the attribute sits on.</summary>
+        /// <summary>The vocabulary the generator emits into every class it can extend: the <c>Node</c> placeholder and the op methods (sorted, so diagnostics keep a stable order).</summary>
+        private static readonly string[] VocabularyNames =
+            new[] { "Node" }.Concat(OpTable.Declared.Select(op => op.DeclarationName!).OrderBy(n => n, StringComparer.Ordinal)).ToArray();
+
+        /// <summary>Every name the generator emits into the class: the graph members, then the vocabulary.</summary>
+        private static readonly string[] ReservedNames = new[] { "Graph", "CreateGraph", "Float32", "Float64" }.Concat(VocabularyNames).ToArray();
+
+        /// <summary>Parses the type the attribute sits on.</summary>
         public static GraphModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var symbol = context.TargetSymbol as INamedTypeSymbol;
-            var syntax = context.TargetNode as ClassDeclarationSyntax;
-            if (symbol is null || syntax is null)
+            if (symbol is null)
             {
-                return new GraphModel(new ClassInfo("", "?", false, false), null, EquatableArray<DiagnosticInfo>.Empty);
+                return new GraphModel(new ClassInfo("", "?", false, false, "?", EquatableArray<string>.Empty), null, EquatableArray<DiagnosticInfo>.Empty);
             }
-            var classInfo = Describe(symbol);
-            if (!IsFirstMarkedPart(symbol, syntax, cancellationToken))
+            var classInfo = Describe(symbol, cancellationToken);
+            var target = context.TargetNode;
+            var classLocation = LocationInfo.From(Identifier(target).GetLocation());
+            if (!IsFirstMarkedPart(symbol, target, cancellationToken))
             {
-                // Another part of the same partial class carries the attribute too; that part produces the model.
+                // Another part of the same partial type carries the attribute too; that part produces the model.
                 return new GraphModel(classInfo with { CanExtend = false }, null, EquatableArray<DiagnosticInfo>.Empty);
+            }
+            if (!(target is ClassDeclarationSyntax syntax))
+            {
+                // A record, struct, interface, enum or delegate: only a static partial class can hold a graph.
+                var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.NotStaticPartial, classLocation, symbol.Name, KindInWords(symbol));
+                return new GraphModel(classInfo, null, EquatableArray.Create(diagnostic), classLocation);
             }
             try
             {
                 var state = new State(context.SemanticModel, symbol, cancellationToken);
                 var graph = state.Run(syntax, context.Attributes, classInfo);
-                return new GraphModel(classInfo, state.Diagnostics.Count == 0 ? graph : null, state.Diagnostics.ToEquatableArray(), LocationInfo.From(syntax.Identifier.GetLocation()));
+                return new GraphModel(classInfo, state.Diagnostics.Count == 0 ? graph : null, state.Diagnostics.ToEquatableArray(), classLocation);
             }
             catch (OperationCanceledException)
             {
@@ -47,16 +61,36 @@ namespace Symbolic.Generators
             }
             catch (Exception e)
             {
-                var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(syntax.Identifier.GetLocation()), symbol.Name, e.GetType().Name + ": " + e.Message);
-                return new GraphModel(classInfo, null, EquatableArray.Create(diagnostic));
+                var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, classLocation, symbol.Name, e.GetType().Name + ": " + e.Message);
+                return new GraphModel(classInfo, null, EquatableArray.Create(diagnostic), classLocation);
             }
         }
 
-        private static bool IsFirstMarkedPart(INamedTypeSymbol symbol, ClassDeclarationSyntax target, CancellationToken cancellationToken)
+        /// <summary>The name token of a type declaration.</summary>
+        private static SyntaxToken Identifier(SyntaxNode node) => node switch
+        {
+            BaseTypeDeclarationSyntax type => type.Identifier,
+            DelegateDeclarationSyntax d => d.Identifier,
+            _ => node.GetFirstToken(),
+        };
+
+        /// <summary>What a type that is not a class is, for SYM001: "a record", "a struct", ...</summary>
+        private static string KindInWords(INamedTypeSymbol symbol) => symbol.TypeKind switch
+        {
+            TypeKind.Class when symbol.IsRecord => "a record",
+            TypeKind.Struct when symbol.IsRecord => "a record struct",
+            TypeKind.Struct => "a struct",
+            TypeKind.Interface => "an interface",
+            TypeKind.Enum => "an enum",
+            TypeKind.Delegate => "a delegate",
+            _ => "a " + symbol.TypeKind.ToString().ToLowerInvariant(),
+        };
+
+        private static bool IsFirstMarkedPart(INamedTypeSymbol symbol, SyntaxNode target, CancellationToken cancellationToken)
         {
             foreach (var reference in symbol.DeclaringSyntaxReferences)
             {
-                if (!(reference.GetSyntax(cancellationToken) is ClassDeclarationSyntax part)) continue;
+                if (!(reference.GetSyntax(cancellationToken) is MemberDeclarationSyntax part)) continue;
                 bool marked = part.AttributeLists.SelectMany(l => l.Attributes).Any(a =>
                 {
                     string name = a.Name is QualifiedNameSyntax q ? q.Right.Identifier.ValueText : a.Name is AliasQualifiedNameSyntax aq ? aq.Name.Identifier.ValueText : a.Name.ToString();
@@ -67,19 +101,23 @@ namespace Symbolic.Generators
             return true;
         }
 
-        private static ClassInfo Describe(INamedTypeSymbol symbol)
+        private static ClassInfo Describe(INamedTypeSymbol symbol, CancellationToken cancellationToken)
         {
-            string ns = symbol.ContainingNamespace is null || symbol.ContainingNamespace.IsGlobalNamespace
-                ? ""
-                : symbol.ContainingNamespace.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
-            bool partial = symbol.DeclaringSyntaxReferences.All(r => r.GetSyntax() is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword));
-            bool canExtend = partial && symbol.ContainingType is null && !symbol.IsGenericType;
-            return new ClassInfo(ns, Escape(symbol.Name), symbol.IsStatic, canExtend);
+            var segments = new List<string>();
+            for (var ns = symbol.ContainingNamespace; ns is not null && !ns.IsGlobalNamespace; ns = ns.ContainingNamespace) segments.Insert(0, ns.Name);
+            // Error recovery can leave a name empty or half-written; the compiler reports that, and nothing is emitted.
+            bool validNames = SyntaxFacts.IsValidIdentifier(symbol.Name) && segments.All(SyntaxFacts.IsValidIdentifier);
+            bool isClass = symbol.TypeKind == TypeKind.Class && !symbol.IsRecord;
+            bool partial = symbol.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword));
+            bool canExtend = isClass && partial && symbol.ContainingType is null && !symbol.IsGenericType && validNames;
+            var taken = VocabularyNames.Where(name => symbol.Name == name || symbol.GetMembers(name).Any(m => !m.IsImplicitlyDeclared)).ToEquatableArray();
+            return new ClassInfo(string.Join(".", segments.Select(Escape)), Escape(symbol.Name), symbol.IsStatic, canExtend,
+                string.Join(".", segments.Concat(new[] { symbol.Name })), taken);
         }
 
-        /// <summary>An identifier as C# source: keywords get an '@'.</summary>
+        /// <summary>An identifier as C# source: keywords and contextual keywords get an '@'.</summary>
         public static string Escape(string name) =>
-            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) == SyntaxKind.UnderscoreToken ? "@" + name : name;
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private sealed class State
         {
@@ -110,17 +148,15 @@ namespace Symbolic.Generators
             private void Report(DiagnosticDescriptor descriptor, LocationInfo? at, params string[] args) =>
                 Diagnostics.Add(DiagnosticInfo.Create(descriptor, at, args));
 
-            // The generated members, then the vocabulary's op methods (sorted, so diagnostics keep a stable order).
-            private static readonly string[] ReservedNames =
-                new[] { "Graph", "CreateGraph", "Float32", "Float64", "Node" }
-                    .Concat(OpTable.Declared.Select(op => op.DeclarationName!).OrderBy(n => n, StringComparer.Ordinal))
-                    .ToArray();
-
             public ComputationGraph? Run(ClassDeclarationSyntax syntax, System.Collections.Immutable.ImmutableArray<AttributeData> attributes, ClassInfo info)
             {
                 var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
                 bool partial = symbol.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellation) is ClassDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword));
-                if (!partial || !symbol.IsStatic) Report(DiagnosticDescriptors.NotStaticPartial, classLocation, symbol.Name);
+                if (!partial || !symbol.IsStatic)
+                {
+                    Report(DiagnosticDescriptors.NotStaticPartial, classLocation, symbol.Name,
+                        !partial && !symbol.IsStatic ? "neither static nor partial" : !partial ? "not partial" : "not static");
+                }
                 if (symbol.IsGenericType) Report(DiagnosticDescriptors.GenericClass, classLocation, symbol.Name);
                 if (symbol.ContainingType is not null) Report(DiagnosticDescriptors.NestedClass, classLocation, symbol.Name, symbol.ContainingType.Name);
                 // The generator adds these members to the class: a user's own would collide with them.
@@ -141,7 +177,7 @@ namespace Symbolic.Generators
                     {
                         if (named.Key != "Loss") continue;
                         if (named.Value.Value is int raw && (raw == (int)LossKind.SquaredError || raw == (int)LossKind.SoftmaxCrossEntropy)) loss = (LossKind)raw;
-                        else Report(DiagnosticDescriptors.InvalidAttributeArgument, classLocation, symbol.Name, "Loss must be LossKind.SquaredError or LossKind.SoftmaxCrossEntropy");
+                        else Report(DiagnosticDescriptors.InvalidAttributeArgument, NamedArgumentLocation(attribute, "Loss") ?? classLocation, symbol.Name, "Loss must be LossKind.SquaredError or LossKind.SoftmaxCrossEntropy");
                     }
                 }
 
@@ -330,18 +366,29 @@ namespace Symbolic.Generators
                 }
                 var role = roles[0];
                 string kind = role.AttributeClass!.Name;
+                string roleName = kind.Substring(0, kind.Length - "Attribute".Length);
+                // Problems with the attribute's arguments are reported at the attribute.
+                var attributeLocation = LocationInfo.From(role.ApplicationSyntaxReference?.GetSyntax(cancellation)) ?? location;
                 var args = role.ConstructorArguments;
                 int expected = kind == "WeightAttribute" ? 2 : 1;
                 if (args.Length != expected || args.Any(a => a.Kind != TypedConstantKind.Primitive || !(a.Value is int)))
                 {
-                    Report(DiagnosticDescriptors.InvalidAttributeArgument, location, name, "[" + kind.Replace("Attribute", "") + "] takes " + (expected == 2 ? "two integer constants (rows, columns)" : "one integer constant (length)"));
+                    Report(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, name, "[" + roleName + "] takes " + (expected == 2 ? "two integer constants (rows, columns)" : "one integer constant (length)"));
                     return false;
                 }
                 var dims = args.Select(a => (int)a.Value!).ToArray();
+                string shape = roleName + "(" + string.Join(", ", dims.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";
                 if (dims.Any(d => d <= 0))
                 {
-                    Report(DiagnosticDescriptors.InvalidAttributeArgument, location, name,
-                        "every size must be positive; got (" + string.Join(", ", dims.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")");
+                    Report(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, name, "every size must be positive; got " + shape);
+                    return false;
+                }
+                long elements = dims.Aggregate(1L, (a, d) => a * d);
+                if (elements > int.MaxValue)
+                {
+                    Report(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, name,
+                        shape + " has " + elements.ToString(CultureInfo.InvariantCulture) + " elements, more than the largest size, int.MaxValue = " +
+                        int.MaxValue.ToString(CultureInfo.InvariantCulture) + " (a parameter or input is one array)");
                     return false;
                 }
                 NodeRef node;
@@ -360,6 +407,14 @@ namespace Symbolic.Generators
                 locations[name] = LocationInfo.From(syntax.Identifier.GetLocation());
                 parameters.Add((name, node, LocationInfo.From(syntax.Identifier.GetLocation())));
                 return true;
+            }
+
+            /// <summary>The location of the named argument <paramref name="name"/> of an attribute, or of the attribute when it has none.</summary>
+            private LocationInfo? NamedArgumentLocation(AttributeData attribute, string name)
+            {
+                if (!(attribute.ApplicationSyntaxReference?.GetSyntax(cancellation) is AttributeSyntax syntax)) return null;
+                var argument = syntax.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);
+                return LocationInfo.From((SyntaxNode?)argument ?? syntax);
             }
 
             private static bool IsRole(string attributeName) =>

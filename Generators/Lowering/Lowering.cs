@@ -77,20 +77,20 @@ namespace Symbolic.Generators
         /// <summary>The parent of <paramref name="node"/> at <paramref name="argument"/>.</summary>
         public Node Parent(Node node, int argument) => G.Nodes[node.Inputs[argument]];
 
-        /// <summary>batch * size.</summary>
-        public static string Batch(int size) => "batch * " + Int(size);
+        /// <summary>batch * size, checked: a size times a batch never wraps silently (the workspace rejects a batch that overflows).</summary>
+        public static string Batch(int size) => "checked(batch * " + Int(size) + ")";
 
         /// <summary>The first batch * size values of a node's value array, read-only.</summary>
-        public string Value(Node n) => "In(values[" + Int(n.Id) + "], " + Batch(n.Size) + ")";
+        public string Value(Node n) => "In(values[" + Int(n.Id) + "], batch, " + Int(n.Size) + ")";
 
         /// <summary>The first batch * size values of a node's value array, writable.</summary>
-        public string ValueOut(Node n) => "Out(values[" + Int(n.Id) + "], " + Batch(n.Size) + ")";
+        public string ValueOut(Node n) => "Out(values[" + Int(n.Id) + "], batch, " + Int(n.Size) + ")";
 
         /// <summary>A node's stored derivative, read-only.</summary>
-        public string Derivative(Node n) => "In(derivatives[" + Int(n.Id) + "], " + Batch(n.Size) + ")";
+        public string Derivative(Node n) => "In(derivatives[" + Int(n.Id) + "], batch, " + Int(n.Size) + ")";
 
         /// <summary>A node's stored derivative, writable.</summary>
-        public string DerivativeOut(Node n) => "Out(derivatives[" + Int(n.Id) + "], " + Batch(n.Size) + ")";
+        public string DerivativeOut(Node n) => "Out(derivatives[" + Int(n.Id) + "], batch, " + Int(n.Size) + ")";
 
         /// <summary>A parameter's array, by its parameter index.</summary>
         public string Parameter(Node p) => "parameters[" + Int(System.Linq.Enumerable.ToList(G.ParameterIds).IndexOf(p.Id)) + "]";

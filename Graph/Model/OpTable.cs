@@ -183,7 +183,13 @@ namespace Symbolic.Graph
                 OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
                 if (!p.Shape.IsVector) throw new GraphBuildException(name, "Concat '" + name + "': '" + p.Name + "' has shape " + p.Shape + "; only vectors can be concatenated.");
             }
-            return Shape.Vector(parents.Sum(p => p.Shape.Dims[0]));
+            long length = parents.Sum(p => (long)p.Shape.Dims[0]);
+            if (length > int.MaxValue)
+            {
+                throw new GraphBuildException(name, "Concat '" + name + "': its parts have " + length.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                    " elements in all, more than the largest size, int.MaxValue = " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".");
+            }
+            return Shape.Vector((int)length);
         }
 
         private static Shape SameAsArgument(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)

@@ -15,13 +15,20 @@ namespace Symbolic.Graph
 #endif
     sealed record Shape
     {
-        /// <summary>Makes a shape from its dimensions; every dimension must be positive.</summary>
+        /// <summary>Makes a shape from its dimensions; every dimension must be positive and their product (the size) fit an int.</summary>
         public Shape(EquatableArray<int> dims)
         {
             if (dims.Count == 0) throw new ArgumentException("A shape needs at least one dimension.", nameof(dims));
+            long size = 1;
             foreach (var d in dims)
             {
                 if (d <= 0) throw new ArgumentException("Every dimension of a shape must be positive; got " + dims + ".", nameof(dims));
+                // Checked after each factor: a factor is at most int.MaxValue, so the long product cannot overflow first.
+                size *= d;
+                if (size > int.MaxValue)
+                {
+                    throw new ArgumentException("A shape has at most int.MaxValue = " + int.MaxValue.ToString(CultureInfo.InvariantCulture) + " elements; " + dims + " has more.", nameof(dims));
+                }
             }
             Dims = dims;
         }
@@ -32,7 +39,7 @@ namespace Symbolic.Graph
         /// <summary>The number of dimensions.</summary>
         public int Rank => Dims.Count;
 
-        /// <summary>The number of elements (the product of the dimensions).</summary>
+        /// <summary>The number of elements (the product of the dimensions; the constructor checks that it fits an int).</summary>
         public int Size => Dims.Aggregate(1, (a, b) => checked(a * b));
 
         /// <summary>A vector of <paramref name="length"/> elements.</summary>

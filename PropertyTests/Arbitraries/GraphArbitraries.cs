@@ -8,7 +8,7 @@ namespace Symbolic.PropertyTests.Arbitraries;
 
 /// <summary>
 /// FsCheck generators and shrinkers for random computation graphs: 1-2 inputs, 1-10 hidden steps of mixed ops
-/// (dense layers with shared weights, activations, n-ary adds, gates, concatenations), widths 1-8, fan-in and
+/// (dense layers with shared weights and shared biases, activations, n-ary adds, gates, concatenations), widths 1-8, fan-in and
 /// fan-out above one, either loss, batches of 1-4.
 /// </summary>
 public static class GraphArbitraries

@@ -12,7 +12,10 @@ namespace Symbolic.PropertyTests.Arbitraries;
 /// <summary>The kinds of step a random graph is grown from.</summary>
 public enum StepKind
 {
-    /// <summary>W a (+ b when the step's B is even): a dense layer, possibly sharing an earlier weight of the same shape.</summary>
+    /// <summary>
+    /// W a (+ b when the step's B is even): a dense layer, possibly sharing an earlier weight of the same shape (when ShareWeight
+    /// is set) and an earlier bias of the same length (when the step's C is odd), so a bias can feed two BiasAdd nodes.
+    /// </summary>
     Linear,
     /// <summary>An elementwise activation of a.</summary>
     Activation,
@@ -62,6 +65,7 @@ public static class RecipeBuilder
         var b = new GraphBuilder("random");
         var pool = new List<NodeRef>();
         var weights = new List<NodeRef>();
+        var biases = new List<NodeRef>();
         int projections = 0;
 
         NodeRef Weight(int rows, int cols, bool share)
@@ -74,6 +78,18 @@ public static class RecipeBuilder
             var w = b.Weight("w" + weights.Count, rows, cols);
             weights.Add(w);
             return w;
+        }
+
+        NodeRef Bias(int length, bool share, int step)
+        {
+            if (share)
+            {
+                var existing = biases.FirstOrDefault(p => p.Shape.Dims[0] == length);
+                if (existing is not null) return existing;
+            }
+            var bias = b.Bias("bias" + step, length);
+            biases.Add(bias);
+            return bias;
         }
 
         NodeRef Fit(NodeRef value, int width) =>
@@ -90,7 +106,7 @@ public static class RecipeBuilder
             {
                 case StepKind.Linear:
                     result = b.MatVec(Weight(step.Width, a.Shape.Size, step.ShareWeight), a, "h" + s);
-                    if (step.B % 2 == 0) result = b.BiasAdd(result, b.Bias("bias" + s, step.Width), "a" + s);
+                    if (step.B % 2 == 0) result = b.BiasAdd(result, Bias(step.Width, share: step.C % 2 == 1, s), "a" + s);
                     break;
                 case StepKind.Activation:
                     result = b.Op(step.Activation, "f" + s, Constant(step), a);
