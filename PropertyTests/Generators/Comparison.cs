@@ -54,7 +54,7 @@ internal static class Comparison
         graph.InputIds.Select(id => PerSample(batch.Inputs[graph.Nodes[id].Name])).ToArray();
 
     /// <summary>
-    /// Checks a harness result (see <see cref="DeclarationPrinter.Harness"/>) against the reference engine on the same graph,
+    /// Checks a harness result (see <see cref="CompiledHarness"/>) against the reference engine on the same graph,
     /// parameters and batch, node by node and parameter by parameter.
     /// </summary>
     public static void AgainstReference(ComputationGraph graph, ParameterSet parameters, Batch batch, RelaxationOptions options,
