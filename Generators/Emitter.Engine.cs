@@ -147,7 +147,8 @@ namespace Symbolic.Generators
             /// <summary>A switch over the (child, argument) edges whose argument is (or is not) a parameter, each case written by <paramref name="write"/>.</summary>
             private void EdgeSwitch(bool parameters, System.Action<Lowering, Node, int> write)
             {
-                w.Open("switch (child * " + Int(MaxArity) + " + argument)");
+                // An out-of-range argument maps to -1, which no case has, so it cannot land on another edge's case.
+                w.Open("switch ((uint)argument < " + Int(MaxArity) + "u ? child * " + Int(MaxArity) + " + argument : -1)");
                 foreach (var n in Computed)
                 {
                     for (int a = 0; a < n.Inputs.Count; a++)

@@ -26,4 +26,13 @@ public class LoweringTests
             Assert.Equal(NodeRole.Computed, OpTable.For(kind).Role);
         }
     }
+
+    [Fact]
+    public void An_argument_out_of_range_is_an_error_not_another_edge()
+    {
+        // On PaperMlp (at most two arguments per node) (child 9, argument 2) would number like (child 10, argument 0).
+        var ws = new Symbolic.Rules.Compiled.Workspace<double>(Symbolic.Examples.PaperMlp.Float64.Layout, 1);
+        Assert.Throws<System.ArgumentOutOfRangeException>(() => Symbolic.Examples.PaperMlp.Float64.Contribute(9, 2, new double[300], new double[300], false, 1, ws.Values, ws.Derivatives, default, true));
+        Assert.Throws<System.ArgumentOutOfRangeException>(() => Symbolic.Examples.PaperMlp.Float64.ParameterProduct(9, -1, new double[300], ws.Values, new double[300], 1.0, false, 1, 0, 1));
+    }
 }

@@ -72,17 +72,8 @@ public static class GraphPasses<TGraph, T>
     /// <summary>The loss summed over the batch and its gradient with respect to the output, per sample.</summary>
     public static T Loss(LossKind kind, ReadOnlySpan<T> output, ReadOnlySpan<T> targets, Span<T> gradient, int batch, int size)
     {
+        if (kind == LossKind.SquaredError) return Elementwise.SquaredError(output, targets, gradient);
         T loss = T.Zero;
-        if (kind == LossKind.SquaredError)
-        {
-            for (int k = 0; k < output.Length; k++)
-            {
-                T e = output[k] - targets[k];
-                loss += e * e;
-                gradient[k] = (e + e);
-            }
-            return loss;
-        }
         if (kind != LossKind.SoftmaxCrossEntropy) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss.");
         for (int s = 0; s < batch; s++)
         {
