@@ -101,7 +101,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("demo --batch 0", "--batch must be 1 or more")]
     [InlineData("bench --wait-idle -1", "--wait-idle must be 0 or more")]
     // options that would be ignored
-    [InlineData("--eta 1 bench", "the demo's options go after 'demo'")]
+    [InlineData("--eta 1 bench", "the training options go after 'train'")]
     [InlineData("bench --gemm --json x.json", "--json does not apply to --gemm")]
     [InlineData("bench --check --filter bp", "--filter does not apply to --check")]
     [InlineData("demo --eta 0.5 --eta 0.7", "--eta")]
@@ -243,26 +243,18 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void NoCommandRunsTheDemo()
+    public void NoCommandTrainsWithTheTrainOptions()
     {
-        var clock = Stopwatch.StartNew();
-        var plain = Run();
-        var demo = Run("demo");
-        var options = Run("--steps", "7", "--schedule", "topdown", "--seed", "3", "--batch", "2", "--eta", "1");
-        var demoOptions = Run("demo", "--steps", "7", "--schedule", "topdown", "--seed", "3", "--batch", "2", "--eta", "1");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the demo took {clock.Elapsed.TotalSeconds:F1} s");
-        foreach (var r in new[] { plain, demo, options, demoOptions })
-        {
-            Assert.Equal(0, r.Code);
-            Assert.Equal("", r.Err);
-            Assert.Contains("AR rel. error", r.Out);
-        }
-        Assert.Equal(demo.Out, plain.Out);
-        Assert.Equal(demoOptions.Out, options.Out);
-        Assert.Contains("batch 4, ", plain.Out);
-        Assert.Contains("AR eta 0.1, 100 steps, Synchronous schedule", plain.Out);
-        Assert.Contains("batch 2, ", options.Out);
-        Assert.Contains("AR eta 1, 7 steps, TopDown schedule", options.Out);
+        // Running it would train on MNIST (and could fetch it): the tests check the wiring, not the run.
+        var root = Program.CreateRootCommand();
+        var train = root.Subcommands.Single(c => c.Name == "train");
+        Assert.Equal(train.Options.Select(o => o.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal) && n != "--help").Order(),
+            root.Options.Select(o => o.Name).Where(n => n.StartsWith("--", StringComparison.Ordinal) && n is not ("--version" or "--help")).Order());
+        var help = Run("--help");
+        Assert.Contains("With no command, trains", help.Out);
+        var demo = Run("demo", "--steps", "7", "--schedule", "topdown", "--seed", "3", "--batch", "2", "--eta", "1");
+        Assert.Equal(0, demo.Code);
+        Assert.Contains("AR eta 1, 7 steps, TopDown schedule", demo.Out);
     }
 
     [Fact]

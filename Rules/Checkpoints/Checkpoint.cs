@@ -321,7 +321,8 @@ public sealed class Checkpoint
 
     private static ImmutableArray<int> DeclaredShape(GraphLayout layout, int k) => layout.Graph.Nodes[layout.ParameterIds[k]].Shape.Dims.ToImmutableArray();
 
-    private static string DTypeOf<T>() =>
+    /// <summary>The safetensors dtype of <typeparamref name="T"/>: F32 for float, F64 for double.</summary>
+    public static string DTypeOf<T>() =>
         typeof(T) == typeof(float) ? "F32" : typeof(T) == typeof(double) ? "F64"
         : throw new NotSupportedException("Checkpoints hold float (F32) or double (F64) values, not " + typeof(T).Name + ".");
 

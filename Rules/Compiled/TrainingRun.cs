@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics;
 using Symbolic.Rules.Kernels;
 
@@ -40,6 +41,30 @@ public abstract class CompiledRuleState<TGraph, T> : IDisposable
     /// <summary>One training step in place; returns the loss before the update, summed over the batch.</summary>
     public abstract T Step(ParameterArrays<T> parameters, CompiledBatch<T> batch, Optimiser optimiser);
 
+    /// <summary>
+    /// The rule's update direction on <paramref name="batch"/> without applying it: what plain SGD at learning rate 1
+    /// would subtract from each parameter (backprop's gradient for backprop), written into <paramref name="destination"/>
+    /// by parameter index. The parameters and the optimiser's moments are left as they are; the workspaces hold the
+    /// batch's forward pass and backward phase afterwards (e.g. <see cref="Workspace{T}.LastResidual"/>).
+    /// </summary>
+    /// <returns>The loss of the batch, summed over its samples.</returns>
+    /// <exception cref="ArgumentException">The batch or parameters do not fit, or <paramref name="destination"/> does not hold one array of each parameter's size.</exception>
+    /// <exception cref="ArithmeticException">The loss or the update is not finite.</exception>
+    public abstract T ComputeUpdates(ParameterArrays<T> parameters, CompiledBatch<T> batch, T[][] destination);
+
+    /// <summary>
+    /// The optimiser's moments and step count, as a checkpoint saves them: null before the first step with an optimiser
+    /// that keeps moments, and always null for plain SGD (fused, no buffers).
+    /// </summary>
+    public abstract OptimiserBuffers<T>? OptimiserBuffers { get; }
+
+    /// <summary>
+    /// Installs <paramref name="buffers"/> (e.g. from <see cref="Checkpoints.Checkpoint.CreateBuffers{T}"/>) as the moments
+    /// of <paramref name="optimiser"/>'s kind, so the next step continues where the saved run stopped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The buffers keep another number of moments than <paramref name="optimiser"/>, or do not fit the graph's parameters.</exception>
+    public abstract void RestoreOptimiserBuffers(Optimiser optimiser, OptimiserBuffers<T> buffers);
+
     /// <inheritdoc/>
     public abstract void Dispose();
 }
@@ -78,6 +103,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private ParameterArrays<T>? stepParameters;
     private CompiledBatch<T> stepBatch;
     private Optimiser? stepOptimiser;
+    private T[][]? stepGradients;
     private int active;
 
     /// <summary>Allocates the workspaces (and starts the worker threads when <paramref name="threads"/> &gt; 1).</summary>
@@ -115,34 +141,40 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     public override Workspace<T> Workspace => shards[0];
 
     /// <inheritdoc/>
+    public override OptimiserBuffers<T>? OptimiserBuffers => moments;
+
+    /// <inheritdoc/>
+    public override void RestoreOptimiserBuffers(Optimiser optimiser, OptimiserBuffers<T> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(optimiser);
+        ArgumentNullException.ThrowIfNull(buffers);
+        var sizes = TGraph.Layout.ParameterSizes;
+        if (buffers.MomentCount != optimiser.MomentCount)
+        {
+            throw new ArgumentException("The buffers keep " + buffers.MomentCount + " moment(s) per parameter but " + optimiser.GetType().Name + " keeps " + optimiser.MomentCount + ".", nameof(buffers));
+        }
+        if (buffers.ParameterCount != sizes.Length || Enumerable.Range(0, sizes.Length).Any(k => buffers.Sizes[k] != sizes[k]))
+        {
+            throw new ArgumentException("The buffers' sizes [" + string.Join(", ", buffers.Sizes) + "] are not the parameter sizes of graph '" + TGraph.Layout.Graph.Name + "' [" + string.Join(", ", sizes) + "].", nameof(buffers));
+        }
+        moments = buffers;
+        momentsOwner = optimiser.GetType();
+    }
+
+    /// <inheritdoc/>
     public override T Step(ParameterArrays<T> parameters, CompiledBatch<T> batch, Optimiser optimiser)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(optimiser);
+        Validate(parameters, batch);
         var layout = TGraph.Layout;
-        if (!ReferenceEquals(parameters.Layout, layout) && !parameters.Layout.Graph.Equals(layout.Graph))
-        {
-            throw new ArgumentException("The parameters belong to graph '" + parameters.Layout.Graph.Name + "', not '" + layout.Graph.Name + "'.", nameof(parameters));
-        }
-        if (batch.Size < 1 || batch.Size > maxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch.Size, "The batch size must be between 1 and the state's MaxBatch (" + maxBatch + ").");
-        batch.Validate(layout);
-        StepChecks.Batch(batch, layout);
         bool fused = optimiser is Sgd sgd && sgd.IsPlainSgd;
         if (!fused) PrepareMoments(optimiser);
-
-        active = pool is null ? 1 : Math.Min(shards.Length, Math.Max(Math.Min(Threads, batch.Size), (batch.Size + capacity - 1) / capacity));
         stepParameters = parameters;
         stepBatch = batch;
         stepOptimiser = optimiser;
         try
         {
-            if (active == 1) RunShard(0);
-            else pool!.Run(active, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.RunShard(i); });
-            T loss = losses[0];
-            for (int i = 1; i < active; i++) loss += losses[i];
-            for (int i = 0; i < active; i++) CheckFinite(losses[i]);
-            CheckFinite(loss);
-
+            T loss = RunShards();
             T learningRate = T.CreateChecked(optimiser.LearningRate);
             if (fused)
             {
@@ -150,15 +182,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
                 else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.FusedRows(i); });
                 return loss;
             }
-            if (active == 1) GraphPasses<TGraph, T>.ParameterProducts(cotangents[0], shards[0], batch.Size, gradients, T.One, false, 0, 1);
-            else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.GradientRows(i); });
-            for (int k = 0; k < gradients.Length; k++)
-            {
-                if (!Optimiser.AllFinite<T>(gradients[k]))
-                {
-                    throw new ArithmeticException("The update of parameter '" + layout.Graph.Nodes[layout.ParameterIds[k]].Name + "' holds a NaN or an infinity; the parameters were left unchanged.");
-                }
-            }
+            Gradients(gradients);
             optimiser.BeginStep(moments!);
             if (pool is null) ApplyRows(0);
             else pool.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.ApplyRows(i); });
@@ -168,6 +192,75 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         {
             stepParameters = null;
             stepOptimiser = null;
+            stepGradients = null;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override T ComputeUpdates(ParameterArrays<T> parameters, CompiledBatch<T> batch, T[][] destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        Validate(parameters, batch);
+        var sizes = TGraph.Layout.ParameterSizes;
+        if (destination.Length != sizes.Length || Enumerable.Range(0, sizes.Length).Any(k => destination[k] is null || destination[k].Length != sizes[k]))
+        {
+            throw new ArgumentException("The destination must hold one array per parameter of sizes [" + string.Join(", ", sizes) + "].", nameof(destination));
+        }
+        stepParameters = parameters;
+        stepBatch = batch;
+        try
+        {
+            T loss = RunShards();
+            Gradients(destination);
+            return loss;
+        }
+        finally
+        {
+            stepParameters = null;
+            stepGradients = null;
+        }
+    }
+
+    private void Validate(ParameterArrays<T> parameters, CompiledBatch<T> batch)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var layout = TGraph.Layout;
+        if (!ReferenceEquals(parameters.Layout, layout) && !parameters.Layout.Graph.Equals(layout.Graph))
+        {
+            throw new ArgumentException("The parameters belong to graph '" + parameters.Layout.Graph.Name + "', not '" + layout.Graph.Name + "'.", nameof(parameters));
+        }
+        if (batch.Size < 1 || batch.Size > maxBatch) throw new ArgumentOutOfRangeException(nameof(batch), batch.Size, "The batch size must be between 1 and the state's MaxBatch (" + maxBatch + ").");
+        batch.Validate(layout);
+        StepChecks.Batch(batch, layout);
+    }
+
+    // The forward pass and the backward phase of every shard; returns the batch's loss.
+    private T RunShards()
+    {
+        int size = stepBatch.Size;
+        active = pool is null ? 1 : Math.Min(shards.Length, Math.Max(Math.Min(Threads, size), (size + capacity - 1) / capacity));
+        if (active == 1) RunShard(0);
+        else pool!.Run(active, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.RunShard(i); });
+        T loss = losses[0];
+        for (int i = 1; i < active; i++) loss += losses[i];
+        for (int i = 0; i < active; i++) CheckFinite(losses[i]);
+        CheckFinite(loss);
+        return loss;
+    }
+
+    // Every shard's parameter products summed into target, then checked finite.
+    private void Gradients(T[][] target)
+    {
+        var layout = TGraph.Layout;
+        stepGradients = target;
+        if (active == 1) GraphPasses<TGraph, T>.ParameterProducts(cotangents[0], shards[0], stepBatch.Size, target, T.One, false, 0, 1);
+        else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.GradientRows(i); });
+        for (int k = 0; k < target.Length; k++)
+        {
+            if (!Optimiser.AllFinite<T>(target[k]))
+            {
+                throw new ArithmeticException("The update of parameter '" + layout.Graph.Nodes[layout.ParameterIds[k]].Name + "' holds a NaN or an infinity; the parameters were left unchanged.");
+            }
         }
     }
 
@@ -216,7 +309,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     {
         for (int j = 0; j < active; j++)
         {
-            GraphPasses<TGraph, T>.ParameterProducts(cotangents[j], shards[j], WorkerPool.Chunk(stepBatch.Size, active, j).Count, gradients, T.One, j > 0, part, Threads);
+            GraphPasses<TGraph, T>.ParameterProducts(cotangents[j], shards[j], WorkerPool.Chunk(stepBatch.Size, active, j).Count, stepGradients!, T.One, j > 0, part, Threads);
         }
     }
 

@@ -139,9 +139,14 @@ public sealed class Trainer<TGraph, T> : IDisposable
     /// <param name="onStep">Called after every step (on the calling thread).</param>
     /// <param name="onEpoch">Called with every epoch's metrics as soon as they are known.</param>
     /// <param name="stop">Ends the run before the next step.</param>
+    /// <param name="beforeStep">
+    /// Called before every step with its position and batch (the arrays are the trainer's and are reused: read them
+    /// during the call only), e.g. to measure the rule against backprop on the batch it is about to train on.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="start"/> is not a position of this run, or <paramref name="maxSteps"/> is negative.</exception>
     /// <exception cref="TrainingStepException">A step failed (its inner exception says why, naming the input or node); the parameters are as before that step.</exception>
-    public TrainingResult Run(TrainingPosition start = default, int maxSteps = int.MaxValue, Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken stop = default)
+    public TrainingResult Run(TrainingPosition start = default, int maxSteps = int.MaxValue, Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken stop = default,
+        Action<TrainingPosition, CompiledBatch<T>>? beforeStep = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (maxSteps < 0) throw new ArgumentException("maxSteps must be at least 0; got " + maxSteps + ".", nameof(maxSteps));
@@ -163,7 +168,7 @@ public sealed class Trainer<TGraph, T> : IDisposable
                     return new TrainingResult(epochs, new TrainingPosition(epoch, step, lossSum, samples), taken, false);
                 }
                 int size = Settings.BatchSizeOfStep(TrainSet.Count, step);
-                double loss = TrainStep(new TrainingPosition(epoch, step, lossSum, samples), size);
+                double loss = TrainStep(new TrainingPosition(epoch, step, lossSum, samples), size, beforeStep);
                 lossSum += loss;
                 samples += size;
                 taken++;
@@ -236,14 +241,16 @@ public sealed class Trainer<TGraph, T> : IDisposable
         if (ownsState) State.Dispose();
     }
 
-    private double TrainStep(TrainingPosition position, int size)
+    private double TrainStep(TrainingPosition position, int size, Action<TrainingPosition, CompiledBatch<T>>? beforeStep)
     {
         var samples = order.AsSpan(position.Step * Settings.BatchSize, size);
         TrainSet.GatherImages<T>(samples, inputs[0]);
         TrainSet.OneHot<T>(samples, targets);
+        var batch = new CompiledBatch<T>(inputs, targets, size);
+        beforeStep?.Invoke(position, batch);
         try
         {
-            return double.CreateChecked(Rule.Step(Parameters, new CompiledBatch<T>(inputs, targets, size), Optimiser, State));
+            return double.CreateChecked(Rule.Step(Parameters, batch, Optimiser, State));
         }
         catch (Exception e) when (e is ArgumentException or ArithmeticException)
         {

@@ -7,6 +7,7 @@ using System.Linq;
 using Symbolic.Cli.Bench;
 using Symbolic.Cli.CommandLine;
 using Symbolic.Cli.Data;
+using Symbolic.Cli.Train;
 
 namespace Symbolic.Cli;
 
@@ -26,13 +27,13 @@ public static class Program
     /// <summary>Exit code of a user error: unknown or malformed options, values out of range, unusable paths.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Entry point: <c>symbolic [demo|bench|help] [options]</c>; no command runs the demo.</summary>
+    /// <summary>Entry point: <c>symbolic [train|demo|bench|data|help] [options]</c>; no command trains with the defaults.</summary>
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
     /// <summary>Runs the tool on <paramref name="args"/>, writing output and help to <paramref name="stdout"/> and errors to <paramref name="stderr"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = CreateRootCommand(out var demoOnRoot);
+        var root = CreateRootCommand(out var trainOnRoot);
         ParseResult parse;
         try
         {
@@ -46,11 +47,11 @@ public static class Program
         var command = parse.CommandResult.Command;
         if (parse.Action is not HelpAction)
         {
-            var early = demoOnRoot.All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+            var early = trainOnRoot.All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
             string? error = parse.Errors.Count > 0
                 ? string.Join("; ", parse.Errors.Select(e => Clause(e.Message)).Distinct())
                 : command != root && early != null
-                    ? $"{early.Name} before '{command.Name}': the demo's options go after 'demo' (or with no command){(command.Name == "demo" ? "" : $", and {command.Name} does not take them")}"
+                    ? $"{early.Name} before '{command.Name}': the training options go after 'train' (or with no command){(command.Name == "train" ? "" : $", and {command.Name} does not take them")}"
                     : null;
             if (error != null) return Usage(stderr, error, command, root);
         }
@@ -81,12 +82,14 @@ public static class Program
     /// </summary>
     public static RootCommand CreateRootCommand() => CreateRootCommand(out _);
 
-    private static RootCommand CreateRootCommand(out ArDemo.Options demoOnRoot)
+    private static RootCommand CreateRootCommand(out TrainCommand.Options trainOnRoot)
     {
-        var root = new RootCommand("Learning rules that approximate backpropagation with local computation. With no command, runs the demo with the options below (the same as 'symbolic demo').");
+        var root = new RootCommand("Learning rules that approximate backpropagation with local computation. With no command, trains with the options below "
+            + "(the same as 'symbolic train'): by default the AR paper's MLP on MNIST with AR and backprop side by side for 2 epochs.");
         root.HelpName = "symbolic"; // the executable is "testhost" under dotnet test
-        demoOnRoot = new ArDemo.Options();
-        demoOnRoot.AttachTo(root);
+        trainOnRoot = new TrainCommand.Options();
+        trainOnRoot.AttachTo(root);
+        root.Add(TrainCommand.CreateCommand());
         root.Add(ArDemo.CreateCommand());
         root.Add(BenchCommand.CreateCommand());
         root.Add(DataCommand.CreateCommand());

@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Symbolic.Cli.CommandLine;
+using Symbolic.Rules;
+using Symbolic.Rules.Data;
+using Symbolic.Rules.Training;
+
+namespace Symbolic.Cli.Train;
+
+/// <summary>
+/// Everything a <c>symbolic train</c> run is: what <c>config.json</c> in its run folder holds, so <c>--resume</c> can
+/// continue it exactly. Every (rule, seed) pair is one sub-run; all sub-runs of a seed start from the same parameters
+/// and visit the samples in the same order.
+/// </summary>
+public sealed record TrainConfig
+{
+    /// <summary>The file name of the configuration in a run folder.</summary>
+    public const string FileName = "config.json";
+
+    /// <summary>The declared model (see <see cref="TrainModels"/>).</summary>
+    public string Model { get; init; } = TrainModels.PaperMlp;
+
+    /// <summary>mnist or fashion-mnist.</summary>
+    public string Dataset { get; init; } = KnownDatasets.Mnist.Name;
+
+    /// <summary>The user's folder of IDX files, or null for the cache.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>The rules, by name (see <see cref="TrainRules"/>), in the order they train.</summary>
+    public IReadOnlyList<string> Rules { get; init; } = new[] { "ar", "bp" };
+
+    /// <summary>The seeds: each draws the initial parameters and the batch order.</summary>
+    public IReadOnlyList<int> Seeds { get; init; } = new[] { 1 };
+
+    /// <summary>The epochs of every sub-run.</summary>
+    public int Epochs { get; init; } = 2;
+
+    /// <summary>The samples of a training step.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>The optimiser: sgd, momentum or adam.</summary>
+    public string Optimiser { get; init; } = "sgd";
+
+    /// <summary>The learning rate (on gradients summed over the batch, as the AR authors).</summary>
+    public double LearningRate { get; init; } = 5e-4;
+
+    /// <summary>Momentum's coefficient (with <c>--optimiser momentum</c>).</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>AR's relaxation rate.</summary>
+    public double Eta { get; init; } = 0.1;
+
+    /// <summary>AR's relaxation steps per training step.</summary>
+    public int RelaxationSteps { get; init; } = 100;
+
+    /// <summary>AR's schedule: topdown, synchronous or closed-form.</summary>
+    public string Schedule { get; init; } = "topdown";
+
+    /// <summary>The initialiser: normal005, xavier, he or orthogonal.</summary>
+    public string Initialiser { get; init; } = "normal005";
+
+    /// <summary>Pixel scale: 01 ([0, 1]) or pm1 ([-1, 1]).</summary>
+    public string Pixels { get; init; } = "01";
+
+    /// <summary>float32 or float64.</summary>
+    public string Precision { get; init; } = "float32";
+
+    /// <summary>The threads of a training step.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Drop the incomplete last batch of an epoch.</summary>
+    public bool DropLast { get; init; }
+
+    /// <summary>Every this many steps a step record: the batch's loss and, for a rule other than backprop, its angle to backprop's gradient per parameter and its relaxation residual.</summary>
+    public int LogEvery { get; init; } = 100;
+
+    /// <summary>The command line that started the run (for the summary).</summary>
+    public string Command { get; init; } = "";
+
+    /// <summary>The trainer settings of the sub-runs with seed <paramref name="seed"/>.</summary>
+    public TrainerSettings TrainerSettings(int seed) => new(Epochs, BatchSize, seed, Threads, DropLast);
+
+    /// <summary>The optimiser.</summary>
+    public Optimiser CreateOptimiser() => Optimiser switch
+    {
+        "sgd" => new Sgd(LearningRate),
+        "momentum" => new Momentum(LearningRate, Momentum),
+        "adam" => new Adam(LearningRate),
+        _ => throw new UsageException($"--optimiser must be sgd, momentum or adam, not '{Optimiser}'"),
+    };
+
+    /// <summary>The initialiser.</summary>
+    public Initialiser CreateInitialiser() => Initialiser switch
+    {
+        "normal005" => Symbolic.Rules.Initialiser.Normal005,
+        "xavier" => Symbolic.Rules.Initialiser.Xavier,
+        "he" => Symbolic.Rules.Initialiser.He,
+        "orthogonal" => Symbolic.Rules.Initialiser.Orthogonal,
+        _ => throw new UsageException($"--init must be normal005, xavier, he or orthogonal, not '{Initialiser}'"),
+    };
+
+    /// <summary>The pixel scale.</summary>
+    public PixelScale PixelScale => Pixels == "pm1" ? Symbolic.Rules.Data.PixelScale.MinusOneToOne : Symbolic.Rules.Data.PixelScale.ZeroToOne;
+
+    /// <summary>The relaxation options of AR.</summary>
+    public RelaxationOptions Relaxation => new(Eta, RelaxationSteps, 0.0, Schedule switch
+    {
+        "synchronous" => RelaxationSchedule.Synchronous,
+        "closed-form" => RelaxationSchedule.SynchronousClosedForm,
+        _ => RelaxationSchedule.TopDown,
+    });
+
+    /// <summary>Checks every setting; throws <see cref="UsageException"/> naming the option.</summary>
+    public void Validate()
+    {
+        if (!TrainModels.Names.Contains(Model)) throw new UsageException($"--model must be {string.Join(" or ", TrainModels.Names)}, not '{Model}'");
+        if (KnownDatasets.Find(Dataset) is null) throw new UsageException($"--dataset must be {string.Join(" or ", KnownDatasets.All.Select(d => d.Name))}, not '{Dataset}'");
+        if (Rules.Count == 0) throw new UsageException("--rule needs at least one rule");
+        foreach (var rule in Rules)
+        {
+            if (!TrainRules.Names.Contains(rule)) throw new UsageException($"--rule: unknown rule '{rule}'; rules are {string.Join(", ", TrainRules.Names)}");
+        }
+        var twice = Rules.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1);
+        if (twice != null) throw new UsageException($"--rule names '{twice.Key}' twice");
+        if (Seeds.Count == 0) throw new UsageException("--seed needs at least one seed");
+        if (Seeds.Distinct().Count() != Seeds.Count) throw new UsageException("--seed names a seed twice");
+        if (Epochs < 1) throw new UsageException($"--epochs must be at least 1, not {Epochs}");
+        if (BatchSize < 1) throw new UsageException($"--batch must be at least 1, not {BatchSize}");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new UsageException($"--lr must be a positive number, not {LearningRate.ToString(CultureInfo.InvariantCulture)}");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new UsageException($"--momentum must be in [0, 1), not {Momentum.ToString(CultureInfo.InvariantCulture)}");
+        if (!(Eta > 0 && Eta <= 1)) throw new UsageException($"--eta must be in (0, 1], not {Eta.ToString(CultureInfo.InvariantCulture)}");
+        if (RelaxationSteps < 1) throw new UsageException($"--steps must be at least 1, not {RelaxationSteps}");
+        if (Schedule is not ("topdown" or "synchronous" or "closed-form")) throw new UsageException($"--schedule must be topdown, synchronous or closed-form, not '{Schedule}'");
+        if (Pixels is not ("01" or "pm1")) throw new UsageException($"--pixels must be 01 or pm1, not '{Pixels}'");
+        if (Precision is not ("float32" or "float64")) throw new UsageException($"--precision must be float32 or float64, not '{Precision}'");
+        if (Threads is < 1 or > Symbolic.Rules.Training.TrainerSettings.MaxThreads) throw new UsageException($"--threads must be between 1 and {Symbolic.Rules.Training.TrainerSettings.MaxThreads}, not {Threads}");
+        if (LogEvery < 1) throw new UsageException($"--log-every must be at least 1, not {LogEvery}");
+        CreateOptimiser();
+        CreateInitialiser();
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>The configuration as indented JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Reads <paramref name="path"/>; a missing, unreadable or invalid file is a <see cref="UsageException"/> naming it.</summary>
+    public static TrainConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read '{path}': {OutputFile.OneLine(e.Message)}");
+        }
+        TrainConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<TrainConfig>(text, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"'{path}' is not a run configuration: {OutputFile.OneLine(e.Message)}");
+        }
+        if (config is null) throw new UsageException($"'{path}' is not a run configuration (it is empty)");
+        try
+        {
+            config.Validate();
+        }
+        catch (UsageException e)
+        {
+            throw new UsageException($"'{path}' holds an invalid setting: {e.Message}");
+        }
+        return config;
+    }
+}

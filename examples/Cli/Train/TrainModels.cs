@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using Symbolic.Cli.CommandLine;
+using Symbolic.Examples;
+using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
+
+namespace Symbolic.Cli.Train;
+
+/// <summary>Work that runs on one compiled graph in one precision (the graph and number types are type arguments, so it runs specialised).</summary>
+public interface ICompiledGraphJob
+{
+    /// <summary>Runs on <typeparamref name="TGraph"/>; returns an exit code.</summary>
+    int Run<TGraph, T>()
+        where TGraph : struct, ICompiledGraph<T>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>;
+}
+
+/// <summary>The declared models <c>symbolic train</c> can train, by name, and the dispatch to their generated code.</summary>
+public static class TrainModels
+{
+    /// <summary>The AR paper's MLP, 784-300-300-100-10 with ReLU (examples/Models/PaperMlp.cs).</summary>
+    public const string PaperMlp = "paper-mlp";
+
+    /// <summary>Every model name.</summary>
+    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp };
+
+    /// <summary>Runs <paramref name="job"/> on the compiled code of <paramref name="model"/> in <paramref name="precision"/> (float32 or float64).</summary>
+    public static int Dispatch(string model, string precision, ICompiledGraphJob job) => (model, precision) switch
+    {
+        (PaperMlp, "float32") => job.Run<Examples.PaperMlp.Float32, float>(),
+        (PaperMlp, "float64") => job.Run<Examples.PaperMlp.Float64, double>(),
+        _ => throw new UsageException($"no compiled code for model '{model}' in '{precision}'"),
+    };
+}
+
+/// <summary>The learning rules <c>symbolic train</c> knows, by the name used in <c>--rule</c>, run folders and plots.</summary>
+public static class TrainRules
+{
+    /// <summary>Backprop.</summary>
+    public const string Backprop = "bp";
+
+    /// <summary>Activation Relaxation with the run's eta, steps and schedule.</summary>
+    public const string ActivationRelaxation = "ar";
+
+    /// <summary>Every rule name.</summary>
+    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop };
+
+    /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>.</summary>
+    public static LearningRule Create(string name, TrainConfig config) => name switch
+    {
+        Backprop => new BackpropRule(),
+        ActivationRelaxation => new ActivationRelaxationRule(config.Relaxation),
+        _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
+    };
+
+    /// <summary>What the rule is, in a few words, for summaries.</summary>
+    public static string Describe(string name, TrainConfig config) => name switch
+    {
+        Backprop => "backprop",
+        ActivationRelaxation => FormattableString.Invariant($"AR, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        _ => name,
+    };
+}
