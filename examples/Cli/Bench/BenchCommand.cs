@@ -30,7 +30,8 @@ public static class BenchCommand
     /// <param name="WaitIdle">Wait up to this many seconds for the CPUs to be idle (0: do not wait).</param>
     /// <param name="ColumnSplit">The hand-written kernels split batch-1 relaxation by columns.</param>
     /// <param name="Check">Only verify the hand-written step.</param>
-    public sealed record Settings(bool Quick = false, string? Json = null, string? Filter = null, bool Reference = true, bool Portable = false, bool Gemm = false, double WaitIdle = 0, bool ColumnSplit = false, bool Check = false);
+    /// <param name="Epoch">Run the end-to-end MNIST epochs (in a full run, or alone with a filter containing "epoch").</param>
+    public sealed record Settings(bool Quick = false, string? Json = null, string? Filter = null, bool Reference = true, bool Portable = false, bool Gemm = false, double WaitIdle = 0, bool ColumnSplit = false, bool Check = false, bool Epoch = true);
 
     /// <summary>The <c>bench</c> command and its options.</summary>
     public static Command CreateCommand()
@@ -43,14 +44,15 @@ public static class BenchCommand
         var gemm = CliOptions.Flag("--gemm", "Time each Gemm operation on the MLP's shapes instead of the cases");
         var waitIdle = CliOptions.Number("--wait-idle", "SECONDS", "Wait up to SECONDS for the CPUs to be idle before starting", 0, v => v >= 0, "0 or more");
         var columnSplit = CliOptions.Flag("--column-split", "The hand-written kernels split batch-1 relaxation over threads by columns");
+        var noEpoch = CliOptions.Flag("--no-epoch", "Leave out the end-to-end MNIST epochs (bp and AR, 1 and 2 threads, about 60 s; not in --quick); they fetch MNIST into the cache on first use");
         var check = CliOptions.Flag("--check", "Only verify the hand-written training step (bp against AR with eta 1, 1 against 2 threads)");
         var command = new Command("bench", "Time training steps (forward, backward phase, update) and the machine's peak; prints a table (see docs/performance.md)")
         {
-            quick, json, filter, noReference, portable, gemm, waitIdle, columnSplit, check,
+            quick, json, filter, noReference, portable, gemm, waitIdle, columnSplit, check, noEpoch,
         };
         command.SetAction(parse => Run(
             new Settings(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(filter), !parse.GetValue(noReference), parse.GetValue(portable),
-                parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check)),
+                parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check), !parse.GetValue(noEpoch)),
             parse.InvocationConfiguration.Output));
         return command;
     }
@@ -68,7 +70,7 @@ public static class BenchCommand
             if (s.Filter != null) throw new UsageException($"--filter does not apply to {only}");
             if (s.Check && s.Gemm) throw new UsageException("--gemm does not apply to --check");
         }
-        if (s.Filter != null)
+        if (s.Filter != null && !WantsEpochs(s))
         {
             var all = Cases(s).ToList();
             if (!all.Any(c => Matches(c, s.Filter)))
@@ -78,7 +80,7 @@ public static class BenchCommand
                     + $"(graph {Words(all.Select(c => ShortGraph(c.Graph)))}, path {Words(all.Select(c => c.Path))}, rule {Words(all.Select(c => c.Rule))}, "
                     + $"batch {Words(all.Select(c => "b" + c.Batch))}, threads {Words(all.Select(c => "t" + c.Threads))}"
                     + (s.Quick || !s.Reference ? $"; with{(s.Quick ? " --quick" : "")}{(s.Reference ? "" : " --no-reference")}" : "")
-                    + ") and --filter keeps those whose name contains the text, ignoring case");
+                    + ") and --filter keeps those whose name contains the text, ignoring case; --filter epoch runs only the end-to-end epochs");
             }
         }
         if (s.Json != null) OutputFile.CheckWritable(s.Json, "--json");
@@ -104,6 +106,7 @@ public static class BenchCommand
             return 0;
         }
         var cases = Cases(s).Where(c => s.Filter == null || Matches(c, s.Filter)).ToList();
+        if (s.Filter != null && s.Filter.Contains("epoch", StringComparison.OrdinalIgnoreCase)) cases.Clear();
         var results = new List<CaseResult>();
         output.WriteLine();
         output.WriteLine(Header());
@@ -113,15 +116,19 @@ public static class BenchCommand
             results.Add(r);
             output.WriteLine(Row(r));
         }
+        var epochs = WantsEpochs(s) ? EpochCases.Run(output, results) : Array.Empty<EpochResult>();
         output.WriteLine();
         output.WriteLine($"total {clock.Elapsed.TotalSeconds:F1} s; load average before/after: {LoadBefore} / {LoadAverage()}");
         if (s.Json != null)
         {
-            OutputFile.WriteAllText(s.Json, ToJson(peak, results, s));
+            OutputFile.WriteAllText(s.Json, ToJson(peak, results, epochs, s));
             output.WriteLine("wrote " + s.Json);
         }
         return 0;
     }
+
+    // The end-to-end epochs: in a full run, or alone with --filter epoch.
+    private static bool WantsEpochs(Settings s) => s.Epoch && (s.Filter == null ? !s.Quick : s.Filter.Contains("epoch", StringComparison.OrdinalIgnoreCase));
 
     private static bool Matches(BenchCase c, string filter) => Label(c).Contains(filter, StringComparison.OrdinalIgnoreCase);
 
@@ -248,7 +255,7 @@ public static class BenchCommand
     private static string Row(CaseResult r) => string.Create(CultureInfo.InvariantCulture,
         $"{ShortGraph(r.Case.Graph),-6} {r.Case.Path,-10} {r.Case.Rule,-13} {r.Case.Steps,4} {r.Case.Eta,4:0.##} {r.Case.Batch,5} {r.Case.Threads,3} {r.SamplesPerSecond,11:N0} {r.SecondsPerStep * 1e3,9:F3} {r.Gflops,8:F1} {r.FractionOfPeak,7:P1} {r.AllocBytesPerStep,12:N0} {r.MeanIterations,5:0} {r.Spread,6:P0} {r.BestSamplesPerSecond,11:N0} {r.FractionOfPeak * r.BestSamplesPerSecond / r.SamplesPerSecond,12:P1}");
 
-    private static string ToJson(PeakFigures peak, List<CaseResult> results, Settings s)
+    private static string ToJson(PeakFigures peak, List<CaseResult> results, IReadOnlyList<EpochResult> epochs, Settings s)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -291,6 +298,21 @@ public static class BenchCommand
                 w.WriteNumber("spread", Math.Round(r.Spread, 4));
                 w.WriteNumber("best_samples_per_s", Math.Round(r.BestSamplesPerSecond, 2));
                 w.WriteNumber("best_fraction_of_peak", Math.Round(r.FractionOfPeak * r.BestSamplesPerSecond / r.SamplesPerSecond, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("epochs");
+            foreach (var e in epochs)
+            {
+                w.WriteStartObject();
+                w.WriteString("rule", e.Rule);
+                w.WriteNumber("threads", e.Threads);
+                w.WriteNumber("load_s", Math.Round(e.LoadSeconds, 3));
+                w.WriteNumber("train_s", Math.Round(e.TrainSeconds, 3));
+                w.WriteNumber("evaluation_s", Math.Round(e.EvaluationSeconds, 3));
+                w.WriteNumber("total_s", Math.Round(e.TotalSeconds, 3));
+                w.WriteNumber("train_samples_per_s", Math.Round(e.TrainSamplesPerSecond, 1));
+                w.WriteNumber("test_accuracy", Math.Round(e.TestAccuracy, 4));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
