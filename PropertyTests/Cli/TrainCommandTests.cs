@@ -116,11 +116,12 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("sgd", 3)]
-    [InlineData("adam", 7)]
-    public void Stopping_after_k_steps_and_resuming_equals_the_uninterrupted_run(string optimiser, int k)
+    [InlineData("sgd", 3, "ar,bp")]
+    [InlineData("adam", 7, "ar,bp")]
+    [InlineData("sgd", 7, "ar-learned-psi,fa")]
+    public void Stopping_after_k_steps_and_resuming_equals_the_uninterrupted_run(string optimiser, int k, string rules)
     {
-        var config = Config(optimiser, optimiser == "adam" ? 1e-3 : 5e-3);
+        var config = Config(optimiser, optimiser == "adam" ? 1e-3 : 5e-3) with { Rules = rules.Split(',') };
         var (whole, _, _) = Run(config);
         var (part, code, output) = Run(config, maxSteps: k);
         Assert.Equal(Program.Success, code);
@@ -128,13 +129,16 @@ public sealed class TrainCommandTests : IDisposable
         var (resumed, resumedCode, _) = Run(config, resume: part);
         Assert.Equal(Program.Success, resumedCode);
 
-        foreach (var (rule, seed) in new[] { ("ar", 3), ("ar", 4), ("bp", 3), ("bp", 4) })
+        foreach (var (rule, seed) in config.Rules.SelectMany(r => new[] { (r, 3), (r, 4) }))
         {
             var a = Checkpoint.Load(whole.CheckpointPath(rule, seed), Examples.PaperMlp.Float32.Layout);
             var b = Checkpoint.Load(resumed.CheckpointPath(rule, seed), Examples.PaperMlp.Float32.Layout);
             Assert.Equal(a.Parameters.Select(t => t.Data.ToArray()), b.Parameters.Select(t => t.Data.ToArray()));
             Assert.Equal(a.Moments.SelectMany(m => m).Select(t => t.Data.ToArray()), b.Moments.SelectMany(m => m).Select(t => t.Data.ToArray()));
             Assert.Equal(a.OptimiserStepCount, b.OptimiserStepCount);
+            Assert.Equal(a.RuleState.Select(t => t.Name), b.RuleState.Select(t => t.Name));
+            Assert.Equal(a.RuleState.Select(t => t.Data.ToArray()), b.RuleState.Select(t => t.Data.ToArray()));
+            if (rule == "ar-learned-psi") Assert.Equal(4, a.RuleState.Length);
         }
         var expected = Records(whole).Select(WithoutTimes).ToArray();
         var actual = Records(resumed).Where(r => r.Type != "stopped").Select(WithoutTimes).ToArray();

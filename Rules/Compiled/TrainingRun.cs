@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Numerics;
 using Symbolic.Rules.Kernels;
@@ -65,6 +66,15 @@ public abstract class CompiledRuleState<TGraph, T> : IDisposable
     /// <exception cref="ArgumentException">The buffers keep another number of moments than <paramref name="optimiser"/>, or do not fit the graph's parameters.</exception>
     public abstract void RestoreOptimiserBuffers(Optimiser optimiser, OptimiserBuffers<T> buffers);
 
+    /// <summary>The rule's own state a checkpoint saves (backward matrices, learned ψ's offsets): name, shape, values. Empty for rules without.</summary>
+    public virtual IReadOnlyList<(string Name, int[] Shape, T[] Values)> RuleTensors() => Array.Empty<(string, int[], T[])>();
+
+    /// <summary>Restores what <see cref="RuleTensors"/> saved; <paramref name="values"/> finds a tensor by name (null when absent).</summary>
+    /// <exception cref="ArgumentException">A saved tensor does not fit.</exception>
+    public virtual void RestoreRuleTensors(Func<string, T[]?> values)
+    {
+    }
+
     /// <inheritdoc/>
     public abstract void Dispose();
 }
@@ -96,6 +106,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private readonly int capacity;
     private readonly T[][] gradients;
     private readonly int maxBatch;
+    private readonly BackwardBuffers<T>? own;
     private OptimiserBuffers<T>? moments;
     private Type? momentsOwner;
 
@@ -108,8 +119,14 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
 
     /// <summary>Allocates the workspaces (and starts the worker threads when <paramref name="threads"/> &gt; 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException">threads or maxBatch below 1.</exception>
-    public TrainingRun(LearningRule rule, TPhase phase, int maxBatch, int threads)
+    /// <param name="rule">The rule the state belongs to.</param>
+    /// <param name="phase">The rule's backward phase.</param>
+    /// <param name="maxBatch">The largest batch a step accepts.</param>
+    /// <param name="threads">The threads of a step.</param>
+    /// <param name="own">The rule's own backward matrices (the same object the phase reads), or null.</param>
+    public TrainingRun(LearningRule rule, TPhase phase, int maxBatch, int threads, BackwardBuffers<T>? own = null)
     {
+        this.own = own;
         ArgumentNullException.ThrowIfNull(rule);
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "At least one thread is needed.");
         if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "The batch size must be at least 1.");
@@ -144,6 +161,12 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     public override OptimiserBuffers<T>? OptimiserBuffers => moments;
 
     /// <inheritdoc/>
+    public override IReadOnlyList<(string Name, int[] Shape, T[] Values)> RuleTensors() => own?.Tensors() ?? base.RuleTensors();
+
+    /// <inheritdoc/>
+    public override void RestoreRuleTensors(Func<string, T[]?> values) => own?.Restore(values);
+
+    /// <inheritdoc/>
     public override void RestoreOptimiserBuffers(Optimiser optimiser, OptimiserBuffers<T> buffers)
     {
         ArgumentNullException.ThrowIfNull(optimiser);
@@ -169,6 +192,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         var layout = TGraph.Layout;
         bool fused = optimiser is Sgd sgd && sgd.IsPlainSgd;
         if (!fused) PrepareMoments(optimiser);
+        own?.BeginStep(parameters);
         stepParameters = parameters;
         stepBatch = batch;
         stepOptimiser = optimiser;
@@ -206,6 +230,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         {
             throw new ArgumentException("The destination must hold one array per parameter of sizes [" + string.Join(", ", sizes) + "].", nameof(destination));
         }
+        own?.BeginStep(parameters);
         stepParameters = parameters;
         stepBatch = batch;
         try
@@ -351,6 +376,33 @@ public readonly record struct RelaxationPhase<T>(RelaxationOptions Options) : IB
     public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
     {
         GraphPasses<TGraph, T>.Relax(parameters, workspace, batch, Options);
+        return workspace.Units;
+    }
+}
+
+/// <summary>Feedback alignment's backward phase: backprop's sweep with the rule's fixed matrices in place of the forward weights.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+/// <param name="Own">The rule's matrices.</param>
+public readonly record struct FeedbackPhase<T>(BackwardBuffers<T> Own) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
+    {
+        GraphPasses<TGraph, T>.BackpropCotangents<OwnMatricesWithDerivative<T>>(parameters, Own.Matrices!, workspace, batch);
+        return workspace.Adjoints;
+    }
+}
+
+/// <summary>AR's backward phase with the rule's own backward matrices (learned or fixed random ψ) in place of the forward weights' transpose.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+/// <param name="Options">The relaxation settings.</param>
+/// <param name="Own">The rule's matrices.</param>
+public readonly record struct OwnRelaxationPhase<T>(RelaxationOptions Options, BackwardBuffers<T> Own) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
+    {
+        GraphPasses<TGraph, T>.Relax<OwnMatricesWithDerivative<T>>(parameters, Own.Matrices!, workspace, batch, Options);
         return workspace.Units;
     }
 }

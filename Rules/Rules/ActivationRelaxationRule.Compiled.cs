@@ -8,6 +8,10 @@ public sealed partial record ActivationRelaxationRule
     public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
     {
         Options.Validate();
-        return new TrainingRun<TGraph, T, RelaxationPhase<T>>(this, new RelaxationPhase<T>(Options), maxBatch, threads);
+        if (Backward == BackwardWeights.Transpose) return new TrainingRun<TGraph, T, RelaxationPhase<T>>(this, new RelaxationPhase<T>(Options), maxBatch, threads);
+        var layout = TGraph.Layout;
+        var psi = BackwardMatrices.ToArrays<T>(layout, BackwardMatrices.Draw(layout.Graph, FeedbackSeed, FeedbackInit.Normal005));
+        var own = new BackwardBuffers<T>(layout, psi, learned: Backward == BackwardWeights.Learned);
+        return new TrainingRun<TGraph, T, OwnRelaxationPhase<T>>(this, new OwnRelaxationPhase<T>(Options, own), maxBatch, threads, own);
     }
 }

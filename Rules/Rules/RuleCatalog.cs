@@ -26,5 +26,15 @@ public static class RuleCatalog
             double eta = new[] { 1.0, 0.7, 0.25, 0.1 }[random.Next(4)];
             int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
             return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units));
+        }),
+        new RuleEntry("fa", (random, _) => new FeedbackAlignmentRule(random.Next(1000), (FeedbackInit)random.Next(2))),
+        new RuleEntry("ar-psi", (random, graph) =>
+        {
+            var units = random.Next(2) == 0 ? UnitPlacement.Layers : UnitPlacement.EveryNode;
+            var schedule = (RelaxationSchedule)random.Next(3);
+            double eta = new[] { 1.0, 0.5, 0.1 }[random.Next(3)];
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            var backward = random.Next(2) == 0 ? BackwardWeights.Learned : BackwardWeights.FixedRandom;
+            return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units), backward, random.Next(1000));
         }));
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Numerics;
 using Symbolic.Rules.Compiled;
 
@@ -51,11 +52,20 @@ public sealed class UpdateProbe<TGraph, T> : IDisposable
     /// <summary>The rule measured.</summary>
     public LearningRule Rule { get; }
 
-    /// <summary>The rule's update and backprop's gradient on <paramref name="batch"/> at <paramref name="parameters"/>, compared per parameter.</summary>
+    /// <summary>
+    /// The rule's update and backprop's gradient on <paramref name="batch"/> at <paramref name="parameters"/>, compared per
+    /// parameter. <paramref name="training"/> is the state of the run being measured: its own state (learned backward
+    /// weights) is copied first, so the probe measures what the run's next step does.
+    /// </summary>
     /// <exception cref="ArgumentException">The batch or parameters do not fit the graph.</exception>
     /// <exception cref="ArithmeticException">The loss or an update is not finite.</exception>
-    public ProbeResult Measure(ParameterArrays<T> parameters, CompiledBatch<T> batch)
+    public ProbeResult Measure(ParameterArrays<T> parameters, CompiledBatch<T> batch, CompiledRuleState<TGraph, T>? training = null)
     {
+        if (training is not null)
+        {
+            var tensors = training.RuleTensors();
+            if (tensors.Count > 0) ruleState.RestoreRuleTensors(name => tensors.FirstOrDefault(t => t.Name == name).Values);
+        }
         ruleState.ComputeUpdates(parameters, batch, ruleUpdates);
         double residual = ruleState.Workspace.LastResidual;
         int iterations = ruleState.Workspace.LastIterations;

@@ -44,22 +44,41 @@ public static class TrainRules
     /// <summary>Activation Relaxation with the run's eta, steps and schedule.</summary>
     public const string ActivationRelaxation = "ar";
 
-    /// <summary>Every rule name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop };
+    /// <summary>AR with learned backward weights ψ (AR v5 §4).</summary>
+    public const string LearnedPsi = "ar-learned-psi";
 
-    /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>.</summary>
-    public static LearningRule Create(string name, TrainConfig config) => name switch
+    /// <summary>AR with fixed random backward weights ψ.</summary>
+    public const string RandomPsi = "ar-random-psi";
+
+    /// <summary>Feedback alignment.</summary>
+    public const string FeedbackAlignment = "fa";
+
+    /// <summary>Every rule name.</summary>
+    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, FeedbackAlignment };
+
+    /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>, for the sub-run of <paramref name="seed"/>.</summary>
+    public static LearningRule Create(string name, TrainConfig config, int seed) => name switch
     {
         Backprop => new BackpropRule(),
         ActivationRelaxation => new ActivationRelaxationRule(config.Relaxation),
+        LearnedPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.Learned, FeedbackSeed(seed)),
+        RandomPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.FixedRandom, FeedbackSeed(seed)),
+        FeedbackAlignment => new FeedbackAlignmentRule(FeedbackSeed(seed)),
         _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
     };
+
+    // The random backward matrices are drawn from a stream of their own derived from the sub-run's seed, so each seed
+    // varies them too and they never coincide with the initial weights' draws.
+    private static int FeedbackSeed(int seed) => unchecked(seed * 7919 + 104_729);
 
     /// <summary>What the rule is, in a few words, for summaries.</summary>
     public static string Describe(string name, TrainConfig config) => name switch
     {
         Backprop => "backprop",
         ActivationRelaxation => FormattableString.Invariant($"AR, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        LearnedPsi => FormattableString.Invariant($"AR with learned backward weights (psi from N(0, 0.05), moved by the transpose of W's update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        RandomPsi => FormattableString.Invariant($"AR with fixed random backward weights N(0, 0.05), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        FeedbackAlignment => "feedback alignment, fixed random B uniform on +-1/sqrt(fan-out)",
         _ => name,
     };
 }

@@ -45,7 +45,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
         {
             foreach (string ruleName in config.Rules)
             {
-                var rule = TrainRules.Create(ruleName, config);
+                var rule = TrainRules.Create(ruleName, config, seed);
                 var settings = config.TrainerSettings(seed);
                 var parameters = new ParameterArrays<T>(layout);
                 parameters.CopyFrom(ParameterSet.Initialise(layout.Graph, seed, config.CreateInitialiser()));
@@ -70,7 +70,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
                 void BeforeStep(TrainingPosition at, CompiledBatch<T> batch)
                 {
                     long global = (long)at.Epoch * stepsPerEpoch + at.Step + 1;
-                    pending = probe is not null && global % config.LogEvery == 0 ? probe.Measure(parameters, batch) : null;
+                    pending = probe is not null && global % config.LogEvery == 0 ? probe.Measure(parameters, batch, state) : null;
                 }
                 void OnStep(StepReport report)
                 {
@@ -161,6 +161,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
         }
         checkpoint.Restore(parameters);
         if (checkpoint.MomentCount > 0) state.RestoreOptimiserBuffers(optimiser, checkpoint.CreateBuffers<T>(optimiser, layout));
+        state.RestoreRuleTensors(checkpoint.RuleStateValues<T>);
         var c = checkpoint.Configuration;
         try
         {
@@ -196,6 +197,6 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
             [PositionLossSum] = position.EpochLossSum.ToString("R", CultureInfo.InvariantCulture),
             [PositionSamples] = position.EpochSamples.ToString(CultureInfo.InvariantCulture),
         };
-        Checkpoint.Capture(parameters, state.OptimiserBuffers, global, position.Epoch, metadata).Save(path);
+        Checkpoint.Capture(parameters, state.OptimiserBuffers, global, position.Epoch, metadata, state.RuleTensors()).Save(path);
     }
 }

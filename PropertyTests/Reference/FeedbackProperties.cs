@@ -1,0 +1,120 @@
+using System;
+using System.Linq;
+using FsCheck;
+using FsCheck.Fluent;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Examples;
+using Symbolic.PropertyTests.Arbitraries;
+using Symbolic.Rules;
+using Symbolic.Rules.Compiled;
+using Xunit;
+
+namespace Symbolic.PropertyTests.Reference;
+
+/// <summary>
+/// The rules with their own backward matrices (feedback alignment, AR with learned or fixed random ψ) on random DAGs in
+/// float64: each reduces to its exact rule when its matrices are the forward weights, and learned ψ follows the weights'
+/// updates over several steps in the compiled driver exactly as in the reference. SYMBOLIC_PROPERTY_RUNS raises the cases.
+/// </summary>
+public class FeedbackProperties
+{
+    private static int Runs(int defaultRuns) =>
+        int.TryParse(Environment.GetEnvironmentVariable("SYMBOLIC_PROPERTY_RUNS"), out var n) && n > 0 ? n : defaultRuns;
+
+    private static void Check(Action<GraphCase> property, int defaultRuns = 60) =>
+        Prop.ForAll(GraphArbitraries.GraphCases(), property).Check(Config.QuickThrowOnFailure.WithMaxTest(Runs(defaultRuns)).WithQuietOnSuccess(true));
+
+    private static ParameterSet WeightsOnly(Symbolic.Graph.ComputationGraph graph, ParameterSet parameters) =>
+        ParameterSet.From(BackwardMatrices.Weights(graph).Select(n => (n.Name, parameters[n.Name])));
+
+    private static void AssertClose(ParameterSet expected, ParameterSet actual, double tolerance, string what)
+    {
+        foreach (var name in expected.Names)
+        {
+            double scale = Math.Max(1, expected[name].Enumerate().Select(Math.Abs).DefaultIfEmpty(0).Max());
+            double error = (expected[name] - actual[name]).Enumerate().Select(Math.Abs).DefaultIfEmpty(0).Max();
+            Assert.True(error <= tolerance * scale, $"{what}: {name} differs by {error:E3}");
+        }
+    }
+
+    /// <summary>Feedback alignment with B = W is backprop.</summary>
+    [Fact]
+    public void FeedbackAlignmentWithTheForwardWeightsIsBackprop() => Check(c =>
+    {
+        var fa = new FeedbackAlignmentRule(c.Recipe.Seed).Compute(c.Graph, c.Parameters, c.Batch, new BackwardState(WeightsOnly(c.Graph, c.Parameters)));
+        var bp = new BackpropRule().Compute(c.Graph, c.Parameters, c.Batch);
+        AssertClose(bp.Updates, fa.Updates, 1e-12, "fa with B = W");
+    });
+
+    /// <summary>Feedback alignment with its random B is not backprop (the property above could not pass by ignoring B).</summary>
+    [Fact]
+    public void FeedbackAlignmentWithRandomMatricesDiffersFromBackprop()
+    {
+        var data = Training.SyntheticImages.Create(8, 3, "fa");
+        var x = Matrix<double>.Build.Dense(784, 8, (i, s) => data.ImageBytes(s)[i] / 255.0);
+        var y = Matrix<double>.Build.Dense(10, 8, (k, s) => data.Label(s) == k ? 1.0 : 0.0);
+        var batch = Batch.Single("x", x, y);
+        var p = PaperMlp.Float64.Parameters.Initialise(2).ToParameterSet();
+        var fa = new FeedbackAlignmentRule(5).Compute(PaperMlp.Graph, p, batch);
+        var bp = new BackpropRule().Compute(PaperMlp.Graph, p, batch);
+        Assert.True((fa.Updates["w1"] - bp.Updates["w1"]).FrobeniusNorm() > 1e-3 * bp.Updates["w1"].FrobeniusNorm());
+        AssertClose(bp.Updates.Map((n, m) => n is "w4" or "b4" ? m : m * 0), fa.Updates.Map((n, m) => n is "w4" or "b4" ? m : m * 0), 1e-12, "the output layer's update needs no backward matrix");
+    }
+
+    /// <summary>AR with learned ψ starting at ψ₀ = W₀ (offset zero) is AR, and so is fixed ψ = W.</summary>
+    [Fact]
+    public void ArWithPsiEqualToTheWeightsIsAr() => Check(c =>
+    {
+        var options = new RelaxationOptions(0.5, c.Graph.LayerRelaxationDepth + 2, 0, RelaxationSchedule.TopDown);
+        var ar = new ActivationRelaxationRule(options).Compute(c.Graph, c.Parameters, c.Batch);
+        var zero = new BackwardState(WeightsOnly(c.Graph, c.Parameters).Map((_, m) => m * 0));
+        var learned = new ActivationRelaxationRule(options, BackwardWeights.Learned).Compute(c.Graph, c.Parameters, c.Batch, zero);
+        var fixedPsi = new ActivationRelaxationRule(options, BackwardWeights.FixedRandom).Compute(c.Graph, c.Parameters, c.Batch, new BackwardState(WeightsOnly(c.Graph, c.Parameters)));
+        AssertClose(ar.Updates, learned.Updates, 1e-12, "learned psi = W");
+        AssertClose(ar.Updates, fixedPsi.Updates, 1e-12, "fixed psi = W");
+    });
+
+    /// <summary>
+    /// Over several SGD and Adam steps, the compiled learned-ψ driver (ψ = W − D, D taken at the first step) equals the
+    /// reference rule stepped with its state, in float64: ψ follows the weights' updates, so W − ψ stays at W₀ − ψ₀.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LearnedPsiFollowsTheWeightsOverSteps(bool adam)
+    {
+        var data = Training.SyntheticImages.Create(6, 4, "psi");
+        var xs = new double[6 * 784];
+        var ys = new double[6 * 10];
+        var all = Enumerable.Range(0, 6).ToArray();
+        data.GatherImages<double>(all, xs);
+        data.OneHot<double>(all, ys);
+        var batch = Batch.Single("x", Matrix<double>.Build.Dense(784, 6, (i, s) => xs[s * 784 + i]), Matrix<double>.Build.Dense(10, 6, (k, s) => ys[s * 10 + k]));
+        var rule = new ActivationRelaxationRule(new RelaxationOptions(0.2, 12, 0, RelaxationSchedule.TopDown), BackwardWeights.Learned, 9);
+        Optimiser optimiser = adam ? new Adam(1e-3) : new Sgd(0.01);
+
+        var compiled = PaperMlp.Float64.Parameters.Initialise(5);
+        var reference = compiled.ToParameterSet();
+        var state = rule.InitialState(PaperMlp.Graph, reference);
+        var moments = optimiser.InitialState(reference);
+        using var run = rule.CreateState<PaperMlp.Float64, double>(6);
+        for (int step = 0; step < 4; step++)
+        {
+            var update = rule.Compute(PaperMlp.Graph, reference, batch, state);
+            (reference, moments) = optimiser.Step(reference, update.Updates, moments);
+            state = update.State;
+            rule.Step(compiled, new CompiledBatch<double>(new[] { xs }, ys, 6), optimiser, run);
+        }
+        AssertClose(reference, compiled.ToParameterSet(), 1e-9, "learned psi after 4 steps");
+        var offsets = run.RuleTensors();
+        Assert.Equal(4, offsets.Count);
+        var expected = ((BackwardState)rule.InitialState(PaperMlp.Graph, PaperMlp.Float64.Parameters.Initialise(5).ToParameterSet())).Matrices;
+        foreach (var (name, _, values) in offsets)
+        {
+            string weight = name[BackwardBuffers<double>.OffsetPrefix.Length..];
+            var d = expected[weight];
+            Assert.Equal(d.RowCount * d.ColumnCount, values.Length);
+            Assert.Equal(d[1, 2], values[1 * d.ColumnCount + 2], 15);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+
+namespace Symbolic.Rules.Compiled;
+
+/// <summary>
+/// A compiled rule's own backward matrices, by parameter index (null for parameters that are not a product's matrix):
+/// fixed ones (feedback alignment, fixed random ψ), or learned ψ kept as ψ = W − D with the offset D = W₀ − ψ₀ taken at
+/// the first step, so ψ follows every update of W (the transpose update of AR v5 §4) whatever the optimiser. The
+/// reference engine draws the same matrices (<see cref="BackwardMatrices"/>).
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class BackwardBuffers<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <summary>The prefix of the backward matrices' names in a checkpoint's rule state.</summary>
+    public const string FixedPrefix = "feedback/";
+
+    /// <summary>The prefix of learned ψ's offsets in a checkpoint's rule state.</summary>
+    public const string OffsetPrefix = "psi-offset/";
+
+    private readonly GraphLayout layout;
+    private readonly T[]?[] initial;
+    private readonly T[]?[] offsets;
+    private bool offsetsTaken;
+
+    /// <summary>Buffers for <paramref name="layout"/> from the drawn matrices <paramref name="matrices"/> (fixed, or ψ₀ when <paramref name="learned"/>).</summary>
+    public BackwardBuffers(GraphLayout layout, T[]?[] matrices, bool learned)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(matrices);
+        if (matrices.Length != layout.ParameterIds.Length) throw new ArgumentException("One entry per parameter is needed: " + layout.ParameterIds.Length + ", got " + matrices.Length + ".", nameof(matrices));
+        for (int k = 0; k < matrices.Length; k++)
+        {
+            if (matrices[k] is { } m && m.Length != layout.ParameterSizes[k]) throw new ArgumentException("The backward matrix of parameter " + k + " has " + m.Length + " values, not " + layout.ParameterSizes[k] + ".", nameof(matrices));
+        }
+        this.layout = layout;
+        Learned = learned;
+        initial = matrices;
+        offsets = new T[]?[matrices.Length];
+        Matrices = new T[]?[matrices.Length];
+        for (int k = 0; k < matrices.Length; k++)
+        {
+            if (matrices[k] is null) continue;
+            Matrices[k] = learned ? (T[])matrices[k]!.Clone() : matrices[k];
+            if (learned) offsets[k] = new T[matrices[k]!.Length];
+        }
+    }
+
+    /// <summary>Learned ψ (true) or fixed matrices.</summary>
+    public bool Learned { get; }
+
+    /// <summary>The backward matrices of the current step, by parameter index (what the phases pass as backward matrices).</summary>
+    public T[]?[] Matrices { get; }
+
+    /// <summary>Before a step: for learned ψ, ψ = W − D (D taken as W − ψ₀ at the first step). Allocates nothing.</summary>
+    public void BeginStep(ParameterArrays<T> parameters)
+    {
+        if (!Learned) return;
+        var w = parameters.Arrays;
+        if (!offsetsTaken)
+        {
+            for (int k = 0; k < offsets.Length; k++)
+            {
+                if (offsets[k] is not { } d) continue;
+                var w0 = w[k];
+                var psi0 = initial[k]!;
+                for (int i = 0; i < d.Length; i++) d[i] = w0[i] - psi0[i];
+            }
+            offsetsTaken = true;
+        }
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            if (offsets[k] is not { } d) continue;
+            var psi = Matrices[k]!;
+            var wk = w[k];
+            for (int i = 0; i < d.Length; i++) psi[i] = wk[i] - d[i];
+        }
+    }
+
+    /// <summary>What a checkpoint saves: the fixed matrices, or learned ψ's offsets once taken (name, shape, values).</summary>
+    public IReadOnlyList<(string Name, int[] Shape, T[] Values)> Tensors()
+    {
+        var tensors = new List<(string, int[], T[])>();
+        for (int k = 0; k < initial.Length; k++)
+        {
+            if (initial[k] is null) continue;
+            var node = layout.Graph.Nodes[layout.ParameterIds[k]];
+            var shape = node.Shape.Dims.ToArray();
+            if (!Learned) tensors.Add((FixedPrefix + node.Name, shape, initial[k]!));
+            else if (offsetsTaken) tensors.Add((OffsetPrefix + node.Name, shape, offsets[k]!));
+        }
+        return tensors;
+    }
+
+    /// <summary>Restores what <see cref="Tensors"/> saved (<paramref name="values"/> looks a tensor up by name, null when absent).</summary>
+    /// <exception cref="ArgumentException">A saved tensor has the wrong size, or learned ψ's offsets are partly missing.</exception>
+    public void Restore(Func<string, T[]?> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        int found = 0, expected = 0;
+        for (int k = 0; k < initial.Length; k++)
+        {
+            if (initial[k] is null) continue;
+            expected++;
+            var name = layout.Graph.Nodes[layout.ParameterIds[k]].Name;
+            var saved = values((Learned ? OffsetPrefix : FixedPrefix) + name);
+            if (saved is null) continue;
+            if (saved.Length != initial[k]!.Length) throw new ArgumentException("The saved backward state of '" + name + "' has " + saved.Length + " values, not " + initial[k]!.Length + ".", nameof(values));
+            saved.CopyTo(Learned ? offsets[k]! : Matrices[k]!, 0);
+            if (!Learned) saved.CopyTo(initial[k]!, 0);
+            found++;
+        }
+        if (Learned && found != 0 && found != expected) throw new ArgumentException("The checkpoint holds learned ψ's offsets for " + found + " of " + expected + " weights.", nameof(values));
+        if (Learned && found == expected) offsetsTaken = true;
+    }
+}
