@@ -118,3 +118,49 @@ public class FeedbackProperties
         }
     }
 }
+
+/// <summary>Predictive coding with the fixed-prediction assumption against backprop on random DAGs (arXiv 2006.04182), float64.</summary>
+public class PredictiveCodingProperties
+{
+    private static int Runs(int defaultRuns) =>
+        int.TryParse(Environment.GetEnvironmentVariable("SYMBOLIC_PROPERTY_RUNS"), out var n) && n > 0 ? n : defaultRuns;
+
+    /// <summary>
+    /// At equilibrium PC's errors are backprop's gradients: synchronous inference at rate 1 reaches it exactly after the
+    /// value nodes' depth (errors start at zero, the coupling is nilpotent), and at rate 0.5 after 200 steps to 1e-8 (the transient of a deep graph is polynomial in the steps, so a small rate needs many more);
+    /// <see cref="TooFewStepsLeaveTheDeepestLayerOff"/> shows the property is not met by accident.
+    /// </summary>
+    [Fact]
+    public void AtEquilibriumTheErrorsAreBackpropsGradients() =>
+        Prop.ForAll(GraphArbitraries.GraphCases(), c =>
+        {
+            var bp = new BackpropRule().Compute(c.Graph, c.Parameters, c.Batch).Updates;
+            foreach (var units in new[] { UnitPlacement.EveryNode, UnitPlacement.Layers })
+            {
+                int depth = units == UnitPlacement.Layers ? c.Graph.LayerRelaxationDepth : c.Graph.RelaxationDepth;
+                var exact = new PredictiveCodingRule(depth, 1.0, RelaxationSchedule.Synchronous, units).Compute(c.Graph, c.Parameters, c.Batch).Updates;
+                var slow = new PredictiveCodingRule(200, 0.5, RelaxationSchedule.Synchronous, units).Compute(c.Graph, c.Parameters, c.Batch).Updates;
+                foreach (var name in bp.Names)
+                {
+                    double scale = Math.Max(1e-3, bp[name].Enumerate().Select(Math.Abs).DefaultIfEmpty(0).Max());
+                    Assert.True((exact[name] - bp[name]).Enumerate().All(d => Math.Abs(d) <= 1e-9 * Math.Max(1, scale)), $"pc exact {units} {name}");
+                    Assert.True((slow[name] - bp[name]).Enumerate().All(d => Math.Abs(d) <= 1e-8 * Math.Max(1, scale)), $"pc rate 0.5 {units} {name}");
+                }
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(Runs(60)).WithQuietOnSuccess(true));
+
+    /// <summary>On the paper's MLP, one step short of the depth (rate 1) leaves the first layer's update off: the errors start at zero.</summary>
+    [Fact]
+    public void TooFewStepsLeaveTheDeepestLayerOff()
+    {
+        var data = Training.SyntheticImages.Create(5, 8, "pc");
+        var batch = Batch.Single("x", Matrix<double>.Build.Dense(784, 5, (i, s) => data.ImageBytes(s)[i] / 255.0), Matrix<double>.Build.Dense(10, 5, (k, s) => data.Label(s) == k ? 1.0 : 0.0));
+        var p = PaperMlp.Float64.Parameters.Initialise(3).ToParameterSet();
+        var bp = new BackpropRule().Compute(PaperMlp.Graph, p, batch).Updates;
+        int depth = PaperMlp.Graph.RelaxationDepth;
+        var early = new PredictiveCodingRule(depth - 1, 1.0).Compute(PaperMlp.Graph, p, batch).Updates;
+        var exact = new PredictiveCodingRule(depth, 1.0).Compute(PaperMlp.Graph, p, batch).Updates;
+        Assert.True((early["w1"] - bp["w1"]).FrobeniusNorm() > 0.5 * bp["w1"].FrobeniusNorm());
+        Assert.True((exact["w1"] - bp["w1"]).FrobeniusNorm() < 1e-9 * bp["w1"].FrobeniusNorm());
+    }
+}

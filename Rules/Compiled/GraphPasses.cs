@@ -196,7 +196,7 @@ public static class GraphPasses<TGraph, T>
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Schedule, "Unknown relaxation schedule.");
         }
-        InitialiseUnits<TBackward>(parameters, backward, workspace, batch, order);
+        InitialiseUnits<TBackward>(parameters, backward, workspace, batch, order, options.ZeroStart);
         bool topDown = options.Schedule == RelaxationSchedule.TopDown;
         int steps = 0;
         double residual = 0;
@@ -214,11 +214,15 @@ public static class GraphPasses<TGraph, T>
     }
 
     /// <summary>Units at their feedforward values; the nodes interior to a layer then take theirs from the units above.</summary>
-    public static void InitialiseUnits<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, UnitOrder order)
+    public static void InitialiseUnits<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, UnitOrder order, bool zeroStart = false)
         where TBackward : struct, IBackwardChoice<T>
     {
         var layout = TGraph.Layout;
-        foreach (int id in order.Sweep) new ReadOnlySpan<T>(workspace.Values[id], 0, batch * layout.Sizes[id]).CopyTo(workspace.Units[id]);
+        foreach (int id in order.Sweep)
+        {
+            if (zeroStart) new Span<T>(workspace.Units[id], 0, batch * layout.Sizes[id]).Clear();
+            else new ReadOnlySpan<T>(workspace.Values[id], 0, batch * layout.Sizes[id]).CopyTo(workspace.Units[id]);
+        }
         PropagateInterior<TBackward>(parameters, backward, workspace, batch, order);
     }
 
@@ -293,7 +297,8 @@ public static class GraphPasses<TGraph, T>
         for (int u = 0; u < free.Length; u++)
         {
             int id = free[u], n = batch * layout.Sizes[id];
-            TensorPrimitives.Subtract<T>(new ReadOnlySpan<T>(workspace.Values[id], 0, n), new ReadOnlySpan<T>(fixedPoint[id], 0, n), new Span<T>(powers[0][u], 0, n));
+            if (options.ZeroStart) TensorPrimitives.Negate<T>(new ReadOnlySpan<T>(fixedPoint[id], 0, n), new Span<T>(powers[0][u], 0, n));
+            else TensorPrimitives.Subtract<T>(new ReadOnlySpan<T>(workspace.Values[id], 0, n), new ReadOnlySpan<T>(fixedPoint[id], 0, n), new Span<T>(powers[0][u], 0, n));
         }
         var store = buffers.Store;
         for (int j = 1; j < depth; j++)

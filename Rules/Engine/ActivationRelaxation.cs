@@ -41,7 +41,11 @@ public enum UnitPlacement
 /// <param name="Tolerance">Stop once the L2 norm of an iteration's update over all units and samples falls below this (0: run the whole budget).</param>
 /// <param name="Schedule">Synchronous (Jacobi) or top-down sweep.</param>
 /// <param name="Units">Where units sit: one per layer output (the paper's, default) or on every computed node.</param>
-public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers)
+/// <param name="ZeroStart">
+/// Start the units at zero instead of at their feedforward values: the prediction errors of predictive coding with the
+/// fixed-prediction assumption, which start at zero and follow the same dynamics to the same fixed point (arXiv 2006.04182).
+/// </param>
+public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers, bool ZeroStart = false)
 {
     /// <summary>The steps after which synchronous relaxation with eta = 1 is exact on <paramref name="graph"/> under this placement.</summary>
     public int ExactDepth(ComputationGraph graph) => Units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
@@ -83,7 +87,7 @@ public static class ActivationRelaxation
         bool layers = options.Units == UnitPlacement.Layers;
         bool IsInterior(int id) => layers && graph.LayerInterior[id];
         var values = new Matrix<double>?[graph.Nodes.Count];
-        foreach (var id in graph.UnitIds) values[id] = record.Values[id].Clone();
+        foreach (var id in graph.UnitIds) values[id] = options.ZeroStart ? 0.0 * record.Values[id] : record.Values[id].Clone();
         values[graph.OutputId] = record.LossGradient.Clone();
         var parentsOf = new Matrix<double>[graph.Nodes.Count][];
         foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);

@@ -27,7 +27,7 @@ internal static class ClosedFormRelaxation
         // powers[j][u] = (N^j e_0) on free unit u; N applied with the clamped output (the constant source) at zero.
         int depth = options.ExactDepth(graph);
         var powers = new Matrix<double>[depth + 2][];
-        powers[0] = free.Select(id => record.Values[id] - fixedPoint[id]).ToArray();
+        powers[0] = free.Select(id => (options.ZeroStart ? 0.0 * record.Values[id] : record.Values[id]) - fixedPoint[id]).ToArray();
         for (int j = 1; j < powers.Length; j++) powers[j] = ApplyN(powers[j - 1]);
 
         Matrix<double>[] ApplyN(Matrix<double>[] e)

@@ -27,6 +27,12 @@ public static class RuleCatalog
             int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
             return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units));
         }),
+        new RuleEntry("pc", (random, graph) =>
+        {
+            var units = random.Next(2) == 0 ? UnitPlacement.Layers : UnitPlacement.EveryNode;
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            return new PredictiveCodingRule(random.Next(depth + 4), new[] { 1.0, 0.5, 0.1 }[random.Next(3)], (RelaxationSchedule)random.Next(3), units);
+        }),
         new RuleEntry("fa", (random, _) => new FeedbackAlignmentRule(random.Next(1000), (FeedbackInit)random.Next(2))),
         new RuleEntry("ar-psi", (random, graph) =>
         {

@@ -1,0 +1,46 @@
+using System;
+using System.Collections.Immutable;
+using Symbolic.Graph;
+using Symbolic.Rules.Compiled;
+
+namespace Symbolic.Rules;
+
+/// <summary>
+/// Predictive coding with the fixed-prediction assumption (Millidge, Tschantz &amp; Buckley 2020, arXiv 2006.04182, on any
+/// computation graph): every value node x_i (every computed node, by default) carries a prediction error
+/// ε_i = x_i − μ_i with μ frozen at the feedforward pass; inference descends the energy, ε_i ← ε_i + rate (−ε_i + Σ_j J_jiᵀ ε_j),
+/// with the output error clamped to dL/dv_out, from ε = 0; the weights move along the errors (ΔW ∝ ε_j ∘ f′ v_iᵀ as AR's
+/// local update). These are AR's dynamics started from zero instead of from the feedforward values, so at equilibrium
+/// the errors are backprop's gradients. Strict PC (predictions recomputed from the relaxing values) is not implemented.
+/// </summary>
+/// <param name="InferenceSteps">The inference steps per training step.</param>
+/// <param name="InferenceRate">The inference rate, in (0, 1].</param>
+/// <param name="Schedule">All value nodes at once (synchronous, the usual PC inference), top-down, or the synchronous closed form.</param>
+/// <param name="Units">Value nodes on every computed node (the 2006.04182 setting) or one per layer output.</param>
+public sealed partial record PredictiveCodingRule(int InferenceSteps = 100, double InferenceRate = 0.1, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.EveryNode) : LearningRule
+{
+    /// <inheritdoc/>
+    public override string Name => "pc";
+
+    /// <summary>The inference as relaxation options: AR's from a zero start.</summary>
+    public RelaxationOptions Relaxation => new(InferenceRate, InferenceSteps, 0.0, Schedule, Units, ZeroStart: true);
+
+    /// <inheritdoc/>
+    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state)
+    {
+        var record = Forward.Run(graph, parameters, batch);
+        var relaxed = ActivationRelaxation.Relax(record, Relaxation);
+        var metrics = ImmutableSortedDictionary<string, double>.Empty
+            .Add("loss", record.LossValue)
+            .Add("iterations", relaxed.Iterations)
+            .Add("residual", relaxed.Residuals.IsEmpty ? 0.0 : relaxed.Residuals[^1]);
+        return new RuleUpdate(ActivationRelaxation.ParameterUpdates(record, relaxed), record, state, metrics);
+    }
+
+    /// <inheritdoc/>
+    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
+    {
+        Relaxation.Validate();
+        return new TrainingRun<TGraph, T, RelaxationPhase<T>>(this, new RelaxationPhase<T>(Relaxation), maxBatch, threads);
+    }
+}
