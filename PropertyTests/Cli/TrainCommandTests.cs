@@ -165,6 +165,29 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Compare_trains_every_rule_into_one_folder()
+    {
+        var config = Config() with { Rules = TrainRules.Names.ToArray(), Seeds = new[] { 2 }, Epochs = 1, LogEvery = 1 };
+        var (folder, code, _) = Run(config);
+        Assert.Equal(Program.Success, code);
+        var records = Records(folder);
+        string summary = File.ReadAllText(folder.Combine("summary.md"));
+        foreach (var rule in TrainRules.Names)
+        {
+            Assert.Contains(records, r => r.Type == "epoch" && r.Rule == rule);
+            Assert.Contains($"| {rule} | 1 |", summary);
+            if (rule != "bp") Assert.Contains(records, r => r.Type == "step" && r.Rule == rule && r.Angles is not null);
+        }
+        // Every rule starts from the seed's weights and the same first batch: the first step's loss (before its update) is the same.
+        var firstLosses = records.Where(r => r.Type == "step" && r.Step == 1).Select(r => r.Loss).ToArray();
+        Assert.Equal(TrainRules.Names.Count, firstLosses.Length);
+        Assert.Single(firstLosses.Distinct());
+        var stdout = new StringWriter();
+        Assert.Equal(Program.Success, Program.Run(new[] { "compare", "--help" }, stdout, new StringWriter()));
+        Assert.Contains("--rules", stdout.ToString());
+    }
+
+    [Fact]
     public void Damaged_run_folders_are_clear_errors()
     {
         var config = Config() with { Rules = new[] { "bp" }, Seeds = new[] { 1 }, Epochs = 1 };

@@ -164,3 +164,47 @@ public class PredictiveCodingProperties
         Assert.True((exact["w1"] - bp["w1"]).FrobeniusNorm() < 1e-9 * bp["w1"].FrobeniusNorm());
     }
 }
+
+/// <summary>Direct feedback alignment against backprop (Nøkland 2016), float64.</summary>
+public class DirectFeedbackProperties
+{
+    /// <summary>
+    /// With one hidden layer (h = f(W₁x + b₁), out = W₂h + b₂) and B = W₂ᵀ, DFA is backprop, for every activation the op
+    /// table has; with its random B it is not (beyond the output layer).
+    /// </summary>
+    [Theory]
+    [InlineData("relu")]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    public void OneHiddenLayerWithTheOutputWeightsTransposedIsBackprop(string activation)
+    {
+        var b = new Symbolic.Graph.GraphBuilder("one-hidden");
+        var x = b.Input("x", 7);
+        var a = b.Linear(b.Weight("W1", 5, 7), x, b.Bias("b1", 5), "a");
+        var h = activation switch { "relu" => b.Relu(a, "h"), "tanh" => b.Tanh(a, "h"), _ => b.Sigmoid(a, "h") };
+        var output = b.Linear(b.Weight("W2", 3, 5), h, b.Bias("b2", 3), "out");
+        var graph = b.Build(output, Symbolic.Graph.LossKind.SquaredError);
+        var p = ParameterSet.Initialise(graph, 4, Initialiser.Xavier);
+        var random = new Random(6);
+        var batch = Batch.Single("x", Matrix<double>.Build.Dense(7, 4, (_, _) => random.NextDouble() - 0.5), Matrix<double>.Build.Dense(3, 4, (_, _) => random.NextDouble()));
+        var bp = new BackpropRule().Compute(graph, p, batch).Updates;
+        var state = new BackwardState(ParameterSet.From(new[] { ("h", p["W2"].Transpose()) }));
+        var dfa = new DirectFeedbackAlignmentRule().Compute(graph, p, batch, state).Updates;
+        foreach (var name in bp.Names) Assert.True((dfa[name] - bp[name]).FrobeniusNorm() <= 1e-12 * Math.Max(1, bp[name].FrobeniusNorm()), name);
+
+        var randomDfa = new DirectFeedbackAlignmentRule(3).Compute(graph, p, batch).Updates;
+        Assert.True((randomDfa["W1"] - bp["W1"]).FrobeniusNorm() > 1e-3 * bp["W1"].FrobeniusNorm());
+        Assert.True((randomDfa["W2"] - bp["W2"]).FrobeniusNorm() <= 1e-12 * bp["W2"].FrobeniusNorm());
+    }
+
+    /// <summary>Every layer of the paper's MLP receives the output error directly: h1, h2 and h3, each B of its size by 10.</summary>
+    [Fact]
+    public void EveryHiddenLayerOfTheMlpReceivesTheError()
+    {
+        var receivers = DirectFeedbackAlignmentRule.Receivers(PaperMlp.Graph).Select(n => (n.Name, n.Size)).ToArray();
+        Assert.Equal(new[] { ("h1", 300), ("h2", 300), ("h3", 100) }, receivers);
+        var drawn = DirectFeedbackAlignmentRule.Draw(PaperMlp.Graph, 1, FeedbackInit.UniformFanOut);
+        Assert.Equal(10, drawn["h3"].ColumnCount);
+        Assert.InRange(drawn["h3"].Enumerate().Max(Math.Abs), 0.05, 0.1);
+    }
+}

@@ -33,6 +33,7 @@ public static class RuleCatalog
             int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
             return new PredictiveCodingRule(random.Next(depth + 4), new[] { 1.0, 0.5, 0.1 }[random.Next(3)], (RelaxationSchedule)random.Next(3), units);
         }),
+        new RuleEntry("dfa", (random, _) => new DirectFeedbackAlignmentRule(random.Next(1000), (FeedbackInit)random.Next(2))),
         new RuleEntry("fa", (random, _) => new FeedbackAlignmentRule(random.Next(1000), (FeedbackInit)random.Next(2))),
         new RuleEntry("ar-psi", (random, graph) =>
         {

@@ -90,6 +90,7 @@ public static class Program
         trainOnRoot = new TrainCommand.Options();
         trainOnRoot.AttachTo(root);
         root.Add(TrainCommand.CreateCommand());
+        root.Add(TrainCommand.CreateCompareCommand());
         root.Add(ArDemo.CreateCommand());
         root.Add(BenchCommand.CreateCommand());
         root.Add(DataCommand.CreateCommand());

@@ -26,9 +26,18 @@ public static class TrainCommand
     public sealed class Options
     {
         private static readonly TrainConfig Defaults = new();
+        private readonly IReadOnlyList<string> defaultRules;
 
-        /// <summary>--rule LIST.</summary>
-        public Option<string?> Rule { get; } = CliOptions.Text("--rule", "LIST", $"Rules to train, comma-separated: {string.Join(", ", TrainRules.Names)} (default: {string.Join(",", Defaults.Rules)})");
+        /// <summary>The options of <c>train</c> (rules ar,bp by default) or, with <paramref name="defaultRules"/>, of <c>compare</c>.</summary>
+        public Options(IReadOnlyList<string>? defaultRules = null)
+        {
+            this.defaultRules = defaultRules ?? Defaults.Rules;
+            Rule = CliOptions.Text("--rule", "LIST", $"Rules to train, comma-separated: {string.Join(", ", TrainRules.Names)} (default: {string.Join(",", this.defaultRules)})");
+            Rule.Aliases.Add("--rules");
+        }
+
+        /// <summary>--rule LIST (also --rules).</summary>
+        public Option<string?> Rule { get; }
 
         /// <summary>--dataset.</summary>
         public Option<string> Dataset { get; } = CliOptions.Choice("--dataset", "The data set (fetched into the cache on first use, see docs/data.md)", Defaults.Dataset, KnownDatasets.All.Select(d => d.Name).ToArray());
@@ -109,7 +118,7 @@ public static class TrainCommand
             Model = parse.GetValue(Model)!,
             Dataset = parse.GetValue(Dataset)!,
             Data = parse.GetValue(Data),
-            Rules = SplitList(parse.GetValue(Rule), "--rule") ?? Defaults.Rules,
+            Rules = SplitList(parse.GetValue(Rule), "--rule") ?? defaultRules,
             Seeds = SplitList(parse.GetValue(Seed), "--seed")?.Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UsageException($"--seed needs integers (32-bit), not '{s}'")).ToArray() ?? Defaults.Seeds,
             Epochs = parse.GetValue(Epochs),
             BatchSize = parse.GetValue(Batch),
@@ -130,6 +139,19 @@ public static class TrainCommand
 
         /// <summary>The options given explicitly on the command line.</summary>
         public IEnumerable<Option> Given(ParseResult parse) => All.Where(o => parse.GetResult(o) is { Implicit: false });
+    }
+
+    /// <summary>
+    /// The <c>compare</c> command: <c>train</c> with every rule by default (<c>--rules</c> to choose), all from the same
+    /// initial weights and batch order into one run folder, with one table and one plot of each kind for all rules.
+    /// </summary>
+    public static Command CreateCompareCommand()
+    {
+        var command = new Command("compare",
+            $"Train every rule ({string.Join(",", TrainRules.Names)}; --rules to choose) from the same initial weights and batch order into one run folder: "
+            + "one table, the test accuracy of all rules in one plot, the angle to backprop per layer, metrics and checkpoints (the options of 'train')");
+        new Options(TrainRules.Names).AttachTo(command);
+        return command;
     }
 
     /// <summary>The <c>train</c> command.</summary>

@@ -56,8 +56,11 @@ public static class TrainRules
     /// <summary>Predictive coding with the fixed-prediction assumption.</summary>
     public const string PredictiveCoding = "pc";
 
+    /// <summary>Direct feedback alignment.</summary>
+    public const string DirectFeedbackAlignment = "dfa";
+
     /// <summary>Every rule name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, FeedbackAlignment, PredictiveCoding };
+    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding };
 
     /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>, for the sub-run of <paramref name="seed"/>.</summary>
     public static LearningRule Create(string name, TrainConfig config, int seed) => name switch
@@ -68,6 +71,7 @@ public static class TrainRules
         RandomPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.FixedRandom, FeedbackSeed(seed)),
         FeedbackAlignment => new FeedbackAlignmentRule(FeedbackSeed(seed)),
         PredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta),
+        DirectFeedbackAlignment => new DirectFeedbackAlignmentRule(FeedbackSeed(seed)),
         _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
     };
 
@@ -83,6 +87,7 @@ public static class TrainRules
         LearnedPsi => FormattableString.Invariant($"AR with learned backward weights (psi from N(0, 0.05), moved by the transpose of W's update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         RandomPsi => FormattableString.Invariant($"AR with fixed random backward weights N(0, 0.05), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         FeedbackAlignment => "feedback alignment, fixed random B uniform on +-1/sqrt(fan-out)",
+        DirectFeedbackAlignment => "direct feedback alignment, the output error to each layer through fixed random B uniform on +-1/sqrt(layer size)",
         PredictiveCoding => FormattableString.Invariant($"predictive coding with the fixed-prediction assumption, errors on every node from zero, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
         _ => name,
     };
