@@ -172,6 +172,15 @@ public static class BenchCommand
                 if (!quick || batch == 64) yield return new BenchCase(graph, "ar-closed-form", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(mlp, "ar-closed-form", 100), GeneratedCases.PaperMlpSetup);
             }
         }
+        // The rule family at the batch and threads the issue compares them at (AR variants against ar-topdown, FA and DFA against bp).
+        if (!quick)
+        {
+            yield return new BenchCase(graph, "ar-learned-psi", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
+            yield return new BenchCase(graph, "ar-random-psi", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
+            yield return new BenchCase(graph, "pc", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "pc", 100), GeneratedCases.PaperMlpSetup);
+            yield return new BenchCase(graph, "fa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "fa", 0), GeneratedCases.PaperMlpSetup);
+            yield return new BenchCase(graph, "dfa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "dfa", 0), GeneratedCases.PaperMlpSetup);
+        }
         var gated = GatedResidual.Graph;
         foreach (int threads in new[] { 1, 2 })
         {

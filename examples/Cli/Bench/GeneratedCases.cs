@@ -16,7 +16,8 @@ public static class GeneratedCases
 {
     /// <summary>
     /// The rule a case name stands for: "bp"; "ar" (synchronous), "ar-topdown", "ar-sync-exact" (eta 1 for the unit depth),
-    /// "ar-closed-form" (the synchronous state after the steps, computed from the unit depth's powers).
+    /// "ar-closed-form" (the synchronous state after the steps, computed from the unit depth's powers); the rule family:
+    /// "ar-learned-psi" and "ar-random-psi" (top-down, as "ar-topdown"), "fa", "dfa", "pc" (synchronous, errors on every node).
     /// </summary>
     public static LearningRule Rule(BenchCase c) => c.Rule switch
     {
@@ -24,6 +25,11 @@ public static class GeneratedCases
         "ar" or "ar-sync-exact" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.Synchronous)),
         "ar-topdown" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown)),
         "ar-closed-form" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.SynchronousClosedForm)),
+        "ar-learned-psi" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown), BackwardWeights.Learned),
+        "ar-random-psi" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown), BackwardWeights.FixedRandom),
+        "fa" => new FeedbackAlignmentRule(),
+        "dfa" => new DirectFeedbackAlignmentRule(),
+        "pc" => new PredictiveCodingRule(c.Steps, c.Eta),
         _ => throw new ArgumentException("Unknown generated-code rule '" + c.Rule + "'."),
     };
 
@@ -38,7 +44,8 @@ public static class GeneratedCases
         double backward = products.Where(n => graph.Nodes[n.Inputs[1]].Op != OpKind.Input).Sum(n => (double)graph.Nodes[n.Inputs[0]].Shape.Size);
         return rule switch
         {
-            "bp" => 2 * forward + backward,
+            "bp" or "fa" => 2 * forward + backward,
+            "dfa" => 2 * forward + graph.Nodes.Where(n => n.Id != graph.OutputId && !graph.LayerInterior[n.Id] && n.Op != OpKind.Input && graph.UnitIds.Contains(n.Id)).Sum(n => (double)n.Shape.Size * graph.Output.Size),
             "ar-closed-form" => 2 * forward + graph.LayerRelaxationDepth * backward,
             _ => 2 * forward + steps * backward,
         };
