@@ -117,18 +117,28 @@ public class EquivalenceProperties
                 .Select(j => ActivationRelaxation.Relax(record, exact with { MaxIterations = j }))
                 .Select(r => Math.Sqrt(unitIds.Sum(id => Math.Pow((r.Units[id]! - bp.NodeGradients[id]).FrobeniusNorm(), 2))))
                 .ToArray();
-            double scale = Math.Max(1.0, record.LossGradient.FrobeniusNorm());
+            // Rounding noise is relative to the largest error the transient passes through, not to the loss gradient:
+            // gated graphs (products of products) reach errors many orders above it, and a float64 relaxation then
+            // stalls at a residual of about 1e-16 of that peak (a seeded case stalled at 3e-4 with a 1e-11 tolerance).
+            double scale = Math.Max(1.0, Math.Max(record.LossGradient.FrobeniusNorm(), powers.Max()));
             double tolerance = 1e-11 * scale;
             int budget = TheoreticalBudget(powers, eta, tolerance);
             var relaxed = ActivationRelaxation.Relax(record, new RelaxationOptions(Eta: eta, MaxIterations: budget, Tolerance: tolerance, Units: placement));
             Assert.True(relaxed.Converged, $"{placement}: not converged within {budget} steps (depth {depth}); last residual {relaxed.Residuals[^1]:E3}");
+            // Within 1e-8 of each node's gradient, or of the noise floor the tolerance allows (1e-9 of the transient's peak).
             foreach (var id in c.Graph.UnitIds)
             {
-                double error = Compare.RelativeError(relaxed.Units[id]!, bp.NodeGradients[id]);
-                Assert.True(error < 1e-8, $"{placement}: node {c.Graph.Nodes[id].Name}: relative error {error:E3} after {relaxed.Iterations} of {budget} steps");
+                double error = (relaxed.Units[id]! - bp.NodeGradients[id]).FrobeniusNorm(), norm = bp.NodeGradients[id].FrobeniusNorm();
+                Assert.True(error <= 1e-8 * norm + 1e-9 * scale, $"{placement}: node {c.Graph.Nodes[id].Name}: error {error:E3} (gradient norm {norm:E3}, scale {scale:E3}) after {relaxed.Iterations} of {budget} steps");
             }
             var updates = ActivationRelaxation.ParameterUpdates(record, relaxed);
-            Assert.True(updates.MaxRelativeDifference(bp.ParameterGradients) < 1e-8, $"{placement}: parameter updates differ");
+            // A parameter's update multiplies a unit's error by its consumer's other input: scale the floor by the largest value.
+            double inputScale = Math.Max(1.0, record.Values.Max(v => v.Enumerate().Select(Math.Abs).DefaultIfEmpty(0).Max()));
+            foreach (var name in bp.ParameterGradients.Names)
+            {
+                double error = (updates[name] - bp.ParameterGradients[name]).FrobeniusNorm(), norm = bp.ParameterGradients[name].FrobeniusNorm();
+                Assert.True(error <= 1e-8 * norm + 1e-9 * scale * inputScale, $"{placement}: update of {name}: error {error:E3} (gradient norm {norm:E3}, scale {scale:E3}, inputs {inputScale:E3})");
+            }
         }
     }, 50);
 
