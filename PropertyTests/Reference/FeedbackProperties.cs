@@ -208,3 +208,51 @@ public class DirectFeedbackProperties
         Assert.InRange(drawn["h3"].Enumerate().Max(Math.Abs), 0.05, 0.1);
     }
 }
+
+/// <summary>AR without f′ (AR v5 §4) on a network with one hidden layer, where its effect can be stated exactly, float64.</summary>
+public class NoDerivativeProperties
+{
+    private static (Symbolic.Graph.ComputationGraph Graph, ParameterSet Parameters, Batch Batch) OneHidden(string activation)
+    {
+        var b = new Symbolic.Graph.GraphBuilder("one-hidden");
+        var x = b.Input("x", 6);
+        var a = b.Linear(b.Weight("W1", 9, 6), x, b.Bias("b1", 9), "a");
+        var h = activation == "relu" ? b.Relu(a, "h") : b.Tanh(a, "h");
+        var graph = b.Build(b.Linear(b.Weight("W2", 4, 9), h, b.Bias("b2", 4), "out"), Symbolic.Graph.LossKind.SquaredError);
+        var random = new Random(11);
+        var batch = Batch.Single("x", Matrix<double>.Build.Dense(6, 5, (_, _) => random.NextDouble() * 2 - 1), Matrix<double>.Build.Dense(4, 5, (_, _) => random.NextDouble()));
+        return (graph, ParameterSet.Initialise(graph, 3, Initialiser.Xavier), batch);
+    }
+
+    /// <summary>
+    /// With one hidden layer f′ appears once, between W₁'s update and the unit h: dropping it in the relaxation but keeping
+    /// it in the update is backprop exactly (at equilibrium, every schedule); dropping it in both gives dW₁ = (W₂ᵀe) xᵀ, not backprop's.
+    /// </summary>
+    [Theory]
+    [InlineData("relu", RelaxationSchedule.Synchronous)]
+    [InlineData("tanh", RelaxationSchedule.TopDown)]
+    public void DroppingFPrimeInTheRelaxationOnlyIsBackpropWithOneHiddenLayer(string activation, RelaxationSchedule schedule)
+    {
+        var (graph, p, batch) = OneHidden(activation);
+        var bp = new BackpropRule().Compute(graph, p, batch).Updates;
+        var options = new RelaxationOptions(1.0, graph.LayerRelaxationDepth + 1, 0, schedule, UseDerivative: false);
+        var relaxOnly = new ActivationRelaxationRule(options).Compute(graph, p, batch).Updates;
+        var both = new ActivationRelaxationRule(options, DerivativeInUpdate: false).Compute(graph, p, batch).Updates;
+        foreach (var name in bp.Names) Assert.True((relaxOnly[name] - bp[name]).FrobeniusNorm() <= 1e-12 * Math.Max(1, bp[name].FrobeniusNorm()), name);
+
+        var record = Forward.Run(graph, p, batch);
+        var expected = (p["W2"].Transpose() * record.LossGradient) * batch.Inputs["x"].Transpose();
+        Assert.True((both["W1"] - expected).FrobeniusNorm() <= 1e-12 * expected.FrobeniusNorm());
+        Assert.True((both["W1"] - bp["W1"]).FrobeniusNorm() > 1e-3 * bp["W1"].FrobeniusNorm());
+    }
+
+    /// <summary>A different f′ in the update with a unit on every node is a clear error (there is no layer interior to recompute).</summary>
+    [Fact]
+    public void DifferentFPrimeNeedsUnitsPerLayer()
+    {
+        var rule = new ActivationRelaxationRule(new RelaxationOptions(0.1, 10, 0, RelaxationSchedule.Synchronous, UnitPlacement.EveryNode, UseDerivative: false));
+        var e = Assert.Throws<ArgumentException>(() => rule.Validate());
+        Assert.Contains("UnitPlacement.Layers", e.Message);
+        Assert.Throws<ArgumentException>(() => new RelaxationOptions(0.1, 10, 0, RelaxationSchedule.SynchronousClosedForm, UseDerivative: false).Validate());
+    }
+}

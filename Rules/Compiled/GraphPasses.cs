@@ -28,6 +28,17 @@ public readonly struct TransposeWithDerivative<T> : IBackwardChoice<T> where T :
     public static T[] Matrix(ParameterArrays<T> parameters, T[][]? backward, int parameter) => parameters.Arrays[parameter];
 }
 
+/// <summary>Backprop's matrices without f′: the cotangent passes elementwise ops unchanged (AR without the nonlinear derivative).</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public readonly struct TransposeWithoutDerivative<T> : IBackwardChoice<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public static bool UseDerivative => false;
+
+    /// <inheritdoc/>
+    public static T[] Matrix(ParameterArrays<T> parameters, T[][]? backward, int parameter) => parameters.Arrays[parameter];
+}
+
 /// <summary>
 /// The passes every compiled rule is made of, written once over a graph's primitives: the forward pass and loss,
 /// backward sweeps (backprop's cotangents, AR's relaxation in both schedules and both unit placements, the closed form),
@@ -226,7 +237,8 @@ public static class GraphPasses<TGraph, T>
         PropagateInterior<TBackward>(parameters, backward, workspace, batch, order);
     }
 
-    private static void PropagateInterior<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, UnitOrder order)
+    /// <summary>The nodes interior to a layer take their cotangent from the units above them (through f′ or not, as <typeparamref name="TBackward"/> says).</summary>
+    public static void PropagateInterior<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, UnitOrder order)
         where TBackward : struct, IBackwardChoice<T>
     {
         var layout = TGraph.Layout;

@@ -367,15 +367,27 @@ public readonly struct BackpropPhase<T> : IBackwardPhase<T> where T : unmanaged,
     }
 }
 
-/// <summary>Activation Relaxation's backward phase: the units relaxed with the given options.</summary>
+/// <summary>
+/// Activation Relaxation's backward phase: the units relaxed with the given options (through f′ or not, as
+/// <see cref="RelaxationOptions.UseDerivative"/> says); when <paramref name="DerivativeInUpdate"/> differs, the nodes
+/// inside each layer are recomputed from the relaxed units with (or without) f′ for the weight update.
+/// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 /// <param name="Options">The relaxation settings.</param>
-public readonly record struct RelaxationPhase<T>(RelaxationOptions Options) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+/// <param name="DerivativeInUpdate">Whether the weight update takes f′ (the layer interiors' cotangents).</param>
+public readonly record struct RelaxationPhase<T>(RelaxationOptions Options, bool DerivativeInUpdate = true) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
     {
-        GraphPasses<TGraph, T>.Relax(parameters, workspace, batch, Options);
+        if (Options.UseDerivative) GraphPasses<TGraph, T>.Relax<TransposeWithDerivative<T>>(parameters, null, workspace, batch, Options);
+        else GraphPasses<TGraph, T>.Relax<TransposeWithoutDerivative<T>>(parameters, null, workspace, batch, Options);
+        if (DerivativeInUpdate != Options.UseDerivative)
+        {
+            var order = TGraph.Layout.Units(Options.Units);
+            if (DerivativeInUpdate) GraphPasses<TGraph, T>.PropagateInterior<TransposeWithDerivative<T>>(parameters, null, workspace, batch, order);
+            else GraphPasses<TGraph, T>.PropagateInterior<TransposeWithoutDerivative<T>>(parameters, null, workspace, batch, order);
+        }
         return workspace.Units;
     }
 }
@@ -393,16 +405,25 @@ public readonly record struct FeedbackPhase<T>(BackwardBuffers<T> Own) : IBackwa
     }
 }
 
-/// <summary>AR's backward phase with the rule's own backward matrices (learned or fixed random ψ) in place of the forward weights' transpose.</summary>
+/// <summary>AR's backward phase with the rule's own backward matrices (learned or fixed random ψ) in place of the forward weights' transpose; f′ as in <see cref="RelaxationPhase{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 /// <param name="Options">The relaxation settings.</param>
 /// <param name="Own">The rule's matrices.</param>
-public readonly record struct OwnRelaxationPhase<T>(RelaxationOptions Options, BackwardBuffers<T> Own) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+/// <param name="DerivativeInUpdate">Whether the weight update takes f′.</param>
+public readonly record struct OwnRelaxationPhase<T>(RelaxationOptions Options, BackwardBuffers<T> Own, bool DerivativeInUpdate = true) : IBackwardPhase<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     public T[][] Run<TGraph>(ParameterArrays<T> parameters, Workspace<T> workspace, int batch) where TGraph : struct, ICompiledGraph<T>
     {
-        GraphPasses<TGraph, T>.Relax<OwnMatricesWithDerivative<T>>(parameters, Own.Matrices!, workspace, batch, Options);
+        T[][] matrices = Own.Matrices!;
+        if (Options.UseDerivative) GraphPasses<TGraph, T>.Relax<OwnMatricesWithDerivative<T>>(parameters, matrices, workspace, batch, Options);
+        else GraphPasses<TGraph, T>.Relax<OwnMatricesWithoutDerivative<T>>(parameters, matrices, workspace, batch, Options);
+        if (DerivativeInUpdate != Options.UseDerivative)
+        {
+            var order = TGraph.Layout.Units(Options.Units);
+            if (DerivativeInUpdate) GraphPasses<TGraph, T>.PropagateInterior<OwnMatricesWithDerivative<T>>(parameters, matrices, workspace, batch, order);
+            else GraphPasses<TGraph, T>.PropagateInterior<OwnMatricesWithoutDerivative<T>>(parameters, matrices, workspace, batch, order);
+        }
         return workspace.Units;
     }
 }

@@ -45,7 +45,11 @@ public enum UnitPlacement
 /// Start the units at zero instead of at their feedforward values: the prediction errors of predictive coding with the
 /// fixed-prediction assumption, which start at zero and follow the same dynamics to the same fixed point (arXiv 2006.04182).
 /// </param>
-public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers, bool ZeroStart = false)
+/// <param name="UseDerivative">
+/// Carry the cotangents through f′ of the elementwise ops (true: AR's dynamics, whose fixed point is backprop's
+/// gradient); false drops f′ in the relaxation (AR v5 §4, "no nonlinear derivative"): x_i ← … + eta Wᵀ x_j.
+/// </param>
+public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers, bool ZeroStart = false, bool UseDerivative = true)
 {
     /// <summary>The steps after which synchronous relaxation with eta = 1 is exact on <paramref name="graph"/> under this placement.</summary>
     public int ExactDepth(ComputationGraph graph) => Units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
@@ -59,6 +63,10 @@ public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100
         if (!(Tolerance >= 0)) throw new ArgumentException("Relaxation tolerance must be non-negative; got " + Tolerance + ".");
         if (!Enum.IsDefined(Schedule)) throw new ArgumentException("Relaxation schedule " + (int)Schedule + " is not one of " + string.Join(", ", Enum.GetNames<RelaxationSchedule>()) + ".");
         if (!Enum.IsDefined(Units)) throw new ArgumentException("Unit placement " + (int)Units + " is not one of " + string.Join(", ", Enum.GetNames<UnitPlacement>()) + ".");
+        if (!UseDerivative && Schedule == RelaxationSchedule.SynchronousClosedForm)
+        {
+            throw new ArgumentException("The closed-form schedule computes backprop's fixed point, which needs f'; use the synchronous or top-down schedule without f'.");
+        }
     }
 }
 
@@ -97,7 +105,7 @@ public static class ActivationRelaxation
         var interior = order.Where(IsInterior).ToArray();
         void Propagate(Matrix<double>?[] v)
         {
-            foreach (var id in interior) v[id] = Drive(graph, id, v, parentsOf, v[id]!.RowCount, v[id]!.ColumnCount);
+            foreach (var id in interior) v[id] = Drive(graph, id, v, parentsOf, v[id]!.RowCount, v[id]!.ColumnCount, options.UseDerivative);
         }
 
         Propagate(values);
@@ -112,7 +120,7 @@ public static class ActivationRelaxation
             {
                 var x = values[id]!;
                 if (IsInterior(id) && options.Schedule == RelaxationSchedule.Synchronous) continue;
-                var drive = Drive(graph, id, source, parentsOf, x.RowCount, x.ColumnCount);
+                var drive = Drive(graph, id, source, parentsOf, x.RowCount, x.ColumnCount, options.UseDerivative);
                 if (IsInterior(id))
                 {
                     // Interior nodes carry no unit: in a sweep they follow the units just updated above them.
@@ -164,13 +172,35 @@ public static class ActivationRelaxation
         return ParameterSet.From(items);
     }
 
+    /// <summary>
+    /// <paramref name="relaxed"/> with the nodes inside each layer recomputed from the relaxed units, through f′ or not
+    /// (for a weight update whose use of f′ differs from the relaxation's). Units per layer only.
+    /// </summary>
+    public static RelaxationResult RecomputeInterior(ForwardRecord record, RelaxationResult relaxed, bool useDerivative)
+    {
+        var graph = record.Graph;
+        var units = relaxed.Units.ToArray();
+        var parentsOf = new Matrix<double>[graph.Nodes.Count][];
+        foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);
+        foreach (var id in graph.UnitIds.Where(id => graph.LayerInterior[id]).Reverse())
+        {
+            units[id] = Drive(graph, id, units, parentsOf, record.Values[id].RowCount, record.Values[id].ColumnCount, useDerivative);
+        }
+        return relaxed with { Units = units.ToImmutableArray() };
+    }
+
     /// <summary>sum_{j in children(i)} J_ji^T x_j at the frozen forward pass.</summary>
-    internal static Matrix<double> Drive(ComputationGraph graph, int id, Matrix<double>?[] units, Matrix<double>[][] parentsOf, int rows, int cols)
+    internal static Matrix<double> Drive(ComputationGraph graph, int id, Matrix<double>?[] units, Matrix<double>[][] parentsOf, int rows, int cols, bool useDerivative = true)
     {
         var total = Matrix<double>.Build.Dense(rows, cols);
         foreach (var cid in graph.Children[id])
         {
             var child = graph.Nodes[cid];
+            if (!useDerivative && OpTable.For(child.Op).IsElementwise)
+            {
+                total += units[cid]!;   // without f' an activation passes its cotangent through
+                continue;
+            }
             var op = ReferenceOps.For(child.Op);
             for (int a = 0; a < child.Inputs.Count; a++)
             {

@@ -113,3 +113,14 @@ public readonly struct OwnMatricesWithDerivative<T> : IBackwardChoice<T> where T
     public static T[] Matrix(ParameterArrays<T> parameters, T[][]? backward, int parameter) =>
         backward![parameter] ?? throw new InvalidOperationException("Parameter " + parameter + " is used as a backward matrix but the rule has no matrix for it.");
 }
+
+/// <summary>A rule's own backward matrices without f′.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public readonly struct OwnMatricesWithoutDerivative<T> : IBackwardChoice<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public static bool UseDerivative => false;
+
+    /// <inheritdoc/>
+    public static T[] Matrix(ParameterArrays<T> parameters, T[][]? backward, int parameter) => OwnMatricesWithDerivative<T>.Matrix(parameters, backward, parameter);
+}

@@ -27,6 +27,15 @@ public static class RuleCatalog
             int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
             return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units));
         }),
+        new RuleEntry("ar-fprime", (random, graph) =>
+        {
+            bool relax = random.Next(2) == 0, update = random.Next(2) == 0;
+            var units = relax == update && random.Next(2) == 0 ? UnitPlacement.EveryNode : UnitPlacement.Layers;
+            var schedules = relax ? new[] { RelaxationSchedule.Synchronous, RelaxationSchedule.TopDown, RelaxationSchedule.SynchronousClosedForm } : new[] { RelaxationSchedule.Synchronous, RelaxationSchedule.TopDown };
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            var options = new RelaxationOptions(new[] { 1.0, 0.5, 0.1 }[random.Next(3)], random.Next(depth + 4), 0.0, schedules[random.Next(schedules.Length)], units, UseDerivative: relax);
+            return new ActivationRelaxationRule(options, (BackwardWeights)random.Next(3), random.Next(1000), update);
+        }),
         new RuleEntry("pc", (random, graph) =>
         {
             var units = random.Next(2) == 0 ? UnitPlacement.Layers : UnitPlacement.EveryNode;

@@ -136,6 +136,10 @@ public sealed record TrainConfig
         if (!(Eta > 0 && Eta <= 1)) throw new UsageException($"--eta must be in (0, 1], not {Eta.ToString(CultureInfo.InvariantCulture)}");
         if (RelaxationSteps < 1) throw new UsageException($"--steps must be at least 1, not {RelaxationSteps}");
         if (Schedule is not ("topdown" or "synchronous" or "closed-form")) throw new UsageException($"--schedule must be topdown, synchronous or closed-form, not '{Schedule}'");
+        if (Schedule == "closed-form" && Rules.Any(r => r.Contains("no-fprime", StringComparison.Ordinal)))
+        {
+            throw new UsageException("--schedule closed-form computes backprop's fixed point, which needs f'; the no-fprime rules need --schedule topdown or synchronous");
+        }
         if (Pixels is not ("01" or "pm1")) throw new UsageException($"--pixels must be 01 or pm1, not '{Pixels}'");
         if (Precision is not ("float32" or "float64")) throw new UsageException($"--precision must be float32 or float64, not '{Precision}'");
         if (Threads is < 1 or > Symbolic.Rules.Training.TrainerSettings.MaxThreads) throw new UsageException($"--threads must be between 1 and {Symbolic.Rules.Training.TrainerSettings.MaxThreads}, not {Threads}");

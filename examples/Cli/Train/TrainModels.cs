@@ -53,6 +53,12 @@ public static class TrainRules
     /// <summary>Feedback alignment.</summary>
     public const string FeedbackAlignment = "fa";
 
+    /// <summary>AR without f′ in the relaxation, with it in the weight update (the AR authors' MLP code).</summary>
+    public const string NoFPrime = "ar-no-fprime";
+
+    /// <summary>Learned ψ and no f′ in the relaxation together.</summary>
+    public const string LearnedPsiNoFPrime = "ar-learned-psi-no-fprime";
+
     /// <summary>Predictive coding with the fixed-prediction assumption.</summary>
     public const string PredictiveCoding = "pc";
 
@@ -60,7 +66,7 @@ public static class TrainRules
     public const string DirectFeedbackAlignment = "dfa";
 
     /// <summary>Every rule name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding };
+    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, NoFPrime, LearnedPsiNoFPrime, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding };
 
     /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>, for the sub-run of <paramref name="seed"/>.</summary>
     public static LearningRule Create(string name, TrainConfig config, int seed) => name switch
@@ -70,6 +76,8 @@ public static class TrainRules
         LearnedPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.Learned, FeedbackSeed(seed)),
         RandomPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.FixedRandom, FeedbackSeed(seed)),
         FeedbackAlignment => new FeedbackAlignmentRule(FeedbackSeed(seed)),
+        NoFPrime => new ActivationRelaxationRule(config.Relaxation with { UseDerivative = false }),
+        LearnedPsiNoFPrime => new ActivationRelaxationRule(config.Relaxation with { UseDerivative = false }, BackwardWeights.Learned, FeedbackSeed(seed)),
         PredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta),
         DirectFeedbackAlignment => new DirectFeedbackAlignmentRule(FeedbackSeed(seed)),
         _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
@@ -87,6 +95,8 @@ public static class TrainRules
         LearnedPsi => FormattableString.Invariant($"AR with learned backward weights (psi from N(0, 0.05), moved by the transpose of W's update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         RandomPsi => FormattableString.Invariant($"AR with fixed random backward weights N(0, 0.05), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         FeedbackAlignment => "feedback alignment, fixed random B uniform on +-1/sqrt(fan-out)",
+        NoFPrime => FormattableString.Invariant($"AR without f' in the relaxation (kept in the weight update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        LearnedPsiNoFPrime => FormattableString.Invariant($"AR with learned psi and without f' in the relaxation, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         DirectFeedbackAlignment => "direct feedback alignment, the output error to each layer through fixed random B uniform on +-1/sqrt(layer size)",
         PredictiveCoding => FormattableString.Invariant($"predictive coding with the fixed-prediction assumption, errors on every node from zero, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
         _ => name,
