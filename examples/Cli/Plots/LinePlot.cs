@@ -30,7 +30,8 @@ public sealed record PlotSeries(
 /// <param name="YLabel">Label beside the y axis.</param>
 /// <param name="Series">Curves to draw, coloured in order from ScottPlot's default palette.</param>
 /// <param name="LogY">Draw y on a log10 scale; non-positive y (and band) values are then skipped.</param>
-public sealed record PlotSpec(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series, bool LogY = false);
+/// <param name="LegendLowerRight">Put the legend in the lower right (for rising curves such as accuracy) instead of the upper right.</param>
+public sealed record PlotSpec(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series, bool LogY = false, bool LegendLowerRight = false);
 
 /// <summary>
 /// Draws <see cref="PlotSpec"/> charts as PNG images with ScottPlot 5 (SkiaSharp, headless: no display needed).
@@ -114,7 +115,7 @@ public static class LinePlot
         }
         if (spec.LogY) UseLogTicks(plot, logRange);
 
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(spec.LegendLowerRight ? Alignment.LowerRight : Alignment.UpperRight);
         return plot;
     }
 

@@ -100,8 +100,8 @@ public static class RunReport
         }
         LinePlot.SaveStacked(new[]
         {
-            new PlotSpec($"Test accuracy, {title} ({seeds})", "epoch", "test accuracy (%)", config.Rules.Select(r => EpochSeries(r, m => m.TestAccuracy, 100)).ToArray()),
-            new PlotSpec($"Training accuracy, {title} ({seeds})", "epoch", "training accuracy (%)", config.Rules.Select(r => EpochSeries(r, m => m.TrainAccuracy, 100)).ToArray()),
+            new PlotSpec($"Test accuracy, {title} ({seeds})", "epoch", "test accuracy (%)", config.Rules.Select(r => EpochSeries(r, m => m.TestAccuracy, 100)).ToArray(), LegendLowerRight: true),
+            new PlotSpec($"Training accuracy, {title} ({seeds})", "epoch", "training accuracy (%)", config.Rules.Select(r => EpochSeries(r, m => m.TrainAccuracy, 100)).ToArray(), LegendLowerRight: true),
         }, folder.Combine(AccuracyPlot));
         written.Add(AccuracyPlot);
         LinePlot.Save(new PlotSpec($"Training loss per sample, {title} ({seeds})", "epoch", "loss (log scale)",
