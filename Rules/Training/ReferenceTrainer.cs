@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
 using System.Threading;
 using MathNet.Numerics.LinearAlgebra;
 using Symbolic.Graph;
@@ -82,34 +80,7 @@ public sealed class ReferenceTrainer
     public TrainingResult Run(TrainingPosition start = default, int maxSteps = int.MaxValue, Action<StepReport>? onStep = null, Action<EpochMetrics>? onEpoch = null, CancellationToken stop = default)
     {
         if (maxSteps < 0) throw new ArgumentException("maxSteps must be at least 0; got " + maxSteps + ".", nameof(maxSteps));
-        var epochs = new List<EpochMetrics>();
-        var position = start;
-        int taken = 0;
-        while (position.Epoch < Settings.Epochs)
-        {
-            int epoch = position.Epoch;
-            BatchOrder.Fill(Settings.Seed, epoch, order);
-            long begin = Stopwatch.GetTimestamp();
-            double lossSum = position.EpochLossSum;
-            long samples = position.EpochSamples;
-            for (int step = position.Step; step < StepsPerEpoch; step++)
-            {
-                if (taken == maxSteps || stop.IsCancellationRequested) return new TrainingResult(epochs, new TrainingPosition(epoch, step, lossSum, samples), taken, false);
-                int size = Settings.BatchSizeOfStep(TrainSet.Count, step);
-                double loss = TrainStep(new TrainingPosition(epoch, step, lossSum, samples), order.AsSpan(step * Settings.BatchSize, size));
-                lossSum += loss;
-                samples += size;
-                taken++;
-                onStep?.Invoke(new StepReport(epoch, step, StepsPerEpoch, size, loss, lossSum / samples));
-            }
-            double seconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;
-            long evaluationBegin = Stopwatch.GetTimestamp();
-            var metrics = new EpochMetrics(epoch, lossSum / samples, Evaluate(TrainSet), Evaluate(TestSet), StepsPerEpoch, seconds, Stopwatch.GetElapsedTime(evaluationBegin).TotalSeconds);
-            epochs.Add(metrics);
-            onEpoch?.Invoke(metrics);
-            position = new TrainingPosition(epoch + 1, 0);
-        }
-        return new TrainingResult(epochs, position, taken, true);
+        return EpochRunner.Run(Settings, TrainSet.Count, StepsPerEpoch, order, start, maxSteps, onStep, onEpoch, stop, TrainStep, () => (Evaluate(TrainSet), Evaluate(TestSet)));
     }
 
     /// <summary>The loss per sample and the accuracy (argmax, the first on a tie) of the current parameters on <paramref name="data"/>, in batches of <see cref="TrainerSettings.EvaluationBatchSize"/>.</summary>

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
 using System.Numerics;
 using System.Threading;
 using Symbolic.Rules.Compiled;
@@ -151,39 +149,8 @@ public sealed class Trainer<TGraph, T> : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (maxSteps < 0) throw new ArgumentException("maxSteps must be at least 0; got " + maxSteps + ".", nameof(maxSteps));
         CheckStart(start);
-        var epochs = new List<EpochMetrics>();
-        var position = start;
-        int taken = 0;
-        while (position.Epoch < Settings.Epochs)
-        {
-            int epoch = position.Epoch;
-            BatchOrder.Fill(Settings.Seed, epoch, order);
-            long begin = Stopwatch.GetTimestamp();
-            double lossSum = position.EpochLossSum;
-            long samples = position.EpochSamples;
-            for (int step = position.Step; step < StepsPerEpoch; step++)
-            {
-                if (taken == maxSteps || stop.IsCancellationRequested)
-                {
-                    return new TrainingResult(epochs, new TrainingPosition(epoch, step, lossSum, samples), taken, false);
-                }
-                int size = Settings.BatchSizeOfStep(TrainSet.Count, step);
-                double loss = TrainStep(new TrainingPosition(epoch, step, lossSum, samples), size, beforeStep);
-                lossSum += loss;
-                samples += size;
-                taken++;
-                onStep?.Invoke(new StepReport(epoch, step, StepsPerEpoch, size, loss, lossSum / samples));
-            }
-            double seconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;
-            long evaluationBegin = Stopwatch.GetTimestamp();
-            var train = Evaluate(TrainSet);
-            var test = Evaluate(TestSet);
-            var metrics = new EpochMetrics(epoch, samples == 0 ? double.NaN : lossSum / samples, train, test, StepsPerEpoch, seconds, Stopwatch.GetElapsedTime(evaluationBegin).TotalSeconds);
-            epochs.Add(metrics);
-            onEpoch?.Invoke(metrics);
-            position = new TrainingPosition(epoch + 1, 0);
-        }
-        return new TrainingResult(epochs, position, taken, true);
+        return EpochRunner.Run(Settings, TrainSet.Count, StepsPerEpoch, order, start, maxSteps, onStep, onEpoch, stop,
+            (position, samples) => TrainStep(position, samples, beforeStep), () => (Evaluate(TrainSet), Evaluate(TestSet)));
     }
 
     /// <summary>
@@ -241,9 +208,9 @@ public sealed class Trainer<TGraph, T> : IDisposable
         if (ownsState) State.Dispose();
     }
 
-    private double TrainStep(TrainingPosition position, int size, Action<TrainingPosition, CompiledBatch<T>>? beforeStep)
+    private double TrainStep(TrainingPosition position, ReadOnlySpan<int> samples, Action<TrainingPosition, CompiledBatch<T>>? beforeStep)
     {
-        var samples = order.AsSpan(position.Step * Settings.BatchSize, size);
+        int size = samples.Length;
         TrainSet.GatherImages<T>(samples, inputs[0]);
         TrainSet.OneHot<T>(samples, targets);
         var batch = new CompiledBatch<T>(inputs, targets, size);
