@@ -10,7 +10,7 @@ namespace Symbolic.Rules.Training;
 /// What <see cref="UpdateProbe{TGraph, T}.Measure"/> found on one batch: per parameter, the angle in degrees between the
 /// rule's update direction and backprop's gradient, and the state of the rule's relaxation.
 /// </summary>
-/// <param name="Angles">By parameter index: the angle in degrees (0 when either vector is zero).</param>
+/// <param name="Angles">By parameter index: the angle in degrees; NaN when either vector is zero (no direction: e.g. every unit of the layer dead).</param>
 /// <param name="Residual">The L2 norm of the last relaxation step's update over all units and samples (0 for a rule without relaxation).</param>
 /// <param name="Iterations">The relaxation steps run (0 for a rule without relaxation).</param>
 /// <param name="RelativeDistance">By parameter index: |update − gradient| / |gradient| (0 when the gradient is zero).</param>
@@ -81,7 +81,7 @@ public sealed class UpdateProbe<TGraph, T> : IDisposable
         return new ProbeResult(angles.MoveToImmutable(), residual, iterations, distances.MoveToImmutable());
     }
 
-    /// <summary>The angle in degrees between <paramref name="update"/> and <paramref name="gradient"/>, and their distance relative to the gradient's norm, in float64.</summary>
+    /// <summary>The angle in degrees between <paramref name="update"/> and <paramref name="gradient"/> (NaN when either is zero), and their distance relative to the gradient's norm, in float64.</summary>
     public static (double Angle, double RelativeDistance) Compare(ReadOnlySpan<T> update, ReadOnlySpan<T> gradient)
     {
         if (update.Length != gradient.Length) throw new ArgumentException("The update has " + update.Length + " values but the gradient " + gradient.Length + ".", nameof(update));
@@ -94,7 +94,7 @@ public sealed class UpdateProbe<TGraph, T> : IDisposable
             gg += g * g;
             dd += (u - g) * (u - g);
         }
-        double angle = uu == 0 || gg == 0 ? 0 : Math.Acos(Math.Clamp(dot / Math.Sqrt(uu * gg), -1, 1)) * 180.0 / Math.PI;
+        double angle = uu == 0 || gg == 0 ? double.NaN : Math.Acos(Math.Clamp(dot / Math.Sqrt(uu * gg), -1, 1)) * 180.0 / Math.PI;
         return (angle, gg == 0 ? 0 : Math.Sqrt(dd / gg));
     }
 

@@ -168,7 +168,7 @@ public static class RunReport
             var best = records.Where(r => r.Type == "epoch" && r.Rule == rule).GroupBy(r => r.Seed).Select(g => g.Max(r => r.TestAccuracy ?? double.NaN)).ToArray();
             var angles = records.Where(r => r.Type == "step" && r.Rule == rule && r.Angles is not null).ToArray();
             string angleText = angles.Length == 0 ? (rule == TrainRules.Backprop ? "0 (is BP)" : "") :
-                string.Join(", ", parameterNames.Where(IsWeight).Select(n => string.Create(inv, $"{n} {angles.Average(r => r.Angles!.TryGetValue(n, out double a) ? a : double.NaN):F2}°")));
+                string.Join(", ", parameterNames.Where(IsWeight).Select(n => MeanAngle(angles, n)));
             md.Append(string.Create(inv, $"| {rule} | {last.Epoch} | {Range(last, 100, "%")} | {Range(trainAcc[^1], 100, "%")} | {best.Average() * 100:F2}% | {angleText} | "))
                 .Append(string.Create(inv, $"{seconds.Average(p => p.Mean):F1} + {evaluation.Average(p => p.Mean):F1} |\n"));
         }
@@ -198,6 +198,15 @@ public static class RunReport
         }
         md.Append("Files: `config.json` (the run, for `--resume`), `metrics.jsonl` and `metrics.csv` (every record), `checkpoints/` (the last good state of each rule and seed).\n");
         return md.ToString();
+    }
+
+    // The mean over the probes where the angle is defined; how many were not (a zero update or gradient: dead units) is said.
+    private static string MeanAngle(IReadOnlyList<MetricRecord> probes, string name)
+    {
+        var values = probes.Select(r => r.Angles!.TryGetValue(name, out double a) ? a : double.NaN).ToArray();
+        var defined = values.Where(double.IsFinite).ToArray();
+        string mean = defined.Length == 0 ? "undefined" : string.Create(CultureInfo.InvariantCulture, $"{defined.Average():F2}°");
+        return name + " " + mean + (defined.Length < values.Length ? string.Create(CultureInfo.InvariantCulture, $" ({values.Length - defined.Length} of {values.Length} probes with a zero update or gradient)") : "");
     }
 
     private static string Range((int Epoch, double Mean, double Min, double Max, int Seeds) p, double scale, string unit) =>
