@@ -89,16 +89,21 @@ public static class BackwardMatrices
         var arrays = new T[]?[layout.ParameterIds.Length];
         foreach (var node in Weights(layout.Graph))
         {
-            int k = layout.ParameterIndexOf(node.Name);
-            var m = matrices[node.Name];
-            var a = new T[m.RowCount * m.ColumnCount];
-            for (int r = 0; r < m.RowCount; r++)
-            {
-                for (int c = 0; c < m.ColumnCount; c++) a[r * m.ColumnCount + c] = T.CreateChecked(m[r, c]);
-            }
-            arrays[k] = a;
+            arrays[layout.ParameterIndexOf(node.Name)] = ToRowMajor<T>(matrices[node.Name]);
         }
         return arrays;
+    }
+
+    /// <summary><paramref name="m"/> as a row-major array of <typeparamref name="T"/>, as the compiled code keeps matrices.</summary>
+    public static T[] ToRowMajor<T>(Matrix<double> m) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var a = new T[m.RowCount * m.ColumnCount];
+        for (int r = 0; r < m.RowCount; r++)
+        {
+            for (int c = 0; c < m.ColumnCount; c++) a[r * m.ColumnCount + c] = T.CreateChecked(m[r, c]);
+        }
+        return a;
     }
 }
 

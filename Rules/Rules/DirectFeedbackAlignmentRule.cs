@@ -73,13 +73,7 @@ public sealed partial record DirectFeedbackAlignmentRule(int Seed = 1, FeedbackI
         var layout = TGraph.Layout;
         var drawn = Draw(layout.Graph, Seed, Init);
         var matrices = new T[]?[layout.NodeCount];
-        foreach (var u in Receivers(layout.Graph))
-        {
-            var m = drawn[u.Name];
-            var a = new T[m.RowCount * m.ColumnCount];
-            for (int r = 0; r < m.RowCount; r++) for (int c = 0; c < m.ColumnCount; c++) a[r * m.ColumnCount + c] = T.CreateChecked(m[r, c]);
-            matrices[u.Id] = a;
-        }
+        foreach (var u in Receivers(layout.Graph)) matrices[u.Id] = BackwardMatrices.ToRowMajor<T>(drawn[u.Name]);
         return new TrainingRun<TGraph, T, DirectFeedbackPhase<T>>(this, new DirectFeedbackPhase<T>(matrices), maxBatch, threads);
     }
 }

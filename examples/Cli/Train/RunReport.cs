@@ -28,14 +28,12 @@ public static class RunReport
     /// <summary>The plot of the relaxation residual by step.</summary>
     public const string ResidualPlot = "residual.png";
 
-    /// <summary>Why the last <see cref="Write"/> drew no plots (null when it drew them).</summary>
-    public static string? PlotProblem { get; private set; }
-
-    /// <summary>Writes every report file of <paramref name="folder"/>; plots that cannot be drawn (no font installed) are left out and <see cref="PlotProblem"/> says why.</summary>
-    public static void Write(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> parameterNames)
+    /// <summary>Writes every report file of <paramref name="folder"/>; plots that cannot be drawn (no font installed) are left out.</summary>
+    /// <returns>Why no plots were drawn, or null when they were.</returns>
+    public static string? Write(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> parameterNames)
     {
         OutputFile.WriteAllText(folder.Combine("metrics.csv"), Csv(records, parameterNames));
-        PlotProblem = null;
+        string? problem = null;
         IReadOnlyList<string> plots;
         try
         {
@@ -45,9 +43,10 @@ public static class RunReport
         {
             // No font (or no raster surface): the metrics and the summary matter more than the pictures.
             plots = Array.Empty<string>();
-            PlotProblem = e.Message;
+            problem = e.Message;
         }
         OutputFile.WriteAllText(folder.Combine("summary.md"), Summary(folder, config, records, parameterNames, plots));
+        return problem;
     }
 
     /// <summary>Every record as a CSV row (one column per field, one angle column per parameter; empty where a field does not apply).</summary>

@@ -240,7 +240,7 @@ public static class TrainCommand
         var (code, result) = live
             ? LiveProgress.Run(output, progress => RunSession(config, folder, train, test, progress, records, maxSteps, stop))
             : RunSession(config, folder, train, test, new PlainProgress(output), records, maxSteps, stop);
-        if (RunReport.PlotProblem != null) output.WriteLine("symbolic: warning: no plots: " + RunReport.PlotProblem);
+        if (result.PlotProblem != null) output.WriteLine("symbolic: warning: no plots: " + result.PlotProblem);
         output.WriteLine($"summary: {folder.Combine("summary.md")}");
         var plots = new[] { RunReport.AccuracyPlot, RunReport.LossPlot, RunReport.AnglePlot, RunReport.ResidualPlot }.Where(p => File.Exists(folder.Combine(p))).ToArray();
         if (plots.Length > 0) output.WriteLine($"plots: {string.Join(", ", plots.Select(folder.Combine))}");

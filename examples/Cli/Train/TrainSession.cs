@@ -17,7 +17,8 @@ namespace Symbolic.Cli.Train;
 /// <param name="Completed">Every sub-run finished all its epochs.</param>
 /// <param name="Failed">A sub-run stopped on a failed step (a NaN, a divergence).</param>
 /// <param name="Steps">The training steps taken in this session.</param>
-public sealed record SessionResult(bool Completed, bool Failed, long Steps);
+/// <param name="PlotProblem">Why the final report has no plots (no font installed), or null.</param>
+public sealed record SessionResult(bool Completed, bool Failed, long Steps, string? PlotProblem);
 
 /// <summary>
 /// The imperative loop of <c>symbolic train</c> on one compiled graph: for every seed and rule, a <see cref="Trainer{TGraph, T}"/>
@@ -135,8 +136,8 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
                 }
             }
         }
-        RunReport.Write(folder, config, records, names);
-        Result = new SessionResult(completed, failed, taken);
+        string? plotProblem = RunReport.Write(folder, config, records, names);
+        Result = new SessionResult(completed, failed, taken, plotProblem);
         return failed ? Program.Failure : Program.Success;
     }
 
