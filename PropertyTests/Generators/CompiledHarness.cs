@@ -57,9 +57,17 @@ public static class CompiledHarness
                     var stepped = new ParameterArrays<T>(layout);
                     stepped.CopyFrom(set);
                     using var state = rules[k].CreateState<TGraph, T>(batch, threads);
-                    double loss = double.CreateChecked(rules[k].Step(stepped, data, optimiser, state));
                     string key = "rule" + k + ":" + optimiser.GetType().Name + ":" + threads;
-                    r[key + ":loss"] = new[] { loss };
+                    try
+                    {
+                        r[key + ":loss"] = new[] { double.CreateChecked(rules[k].Step(stepped, data, optimiser, state)) };
+                    }
+                    catch (ArithmeticException)
+                    {
+                        // A rule whose dynamics diverge (e.g. Jacobians at growing units through a product) must refuse
+                        // the step and leave the parameters as they were; the comparison checks both.
+                        r[key + ":threw"] = new[] { 1.0 };
+                    }
                     foreach (var n in g.Nodes.Where(n => n.Role == NodeRole.Parameter)) r[key + ":" + n.Name] = Out(stepped.Get(n.Name));
                 }
             }

@@ -26,8 +26,16 @@ public sealed class BackwardBuffers<T> where T : unmanaged, IBinaryFloatingPoint
     private bool offsetsTaken;
 
     /// <summary>Buffers for <paramref name="layout"/> from the drawn matrices <paramref name="matrices"/> (fixed, or ψ₀ when <paramref name="learned"/>).</summary>
-    public BackwardBuffers(GraphLayout layout, T[]?[] matrices, bool learned)
+    /// <param name="layout">The graph's layout.</param>
+    /// <param name="matrices">By parameter index, the drawn matrices (null for parameters without one).</param>
+    /// <param name="learned">Learned ψ (true) or fixed matrices.</param>
+    /// <param name="decay">Learned ψ's decay per step: ψ ← (1 − decay) ψ − (W's update)ᵀ.</param>
+    /// <exception cref="ArgumentException">A matrix does not fit, or the decay is outside [0, 1) or given for fixed matrices.</exception>
+    public BackwardBuffers(GraphLayout layout, T[]?[] matrices, bool learned, double decay = 0.0)
     {
+        if (!(decay >= 0 && decay < 1)) throw new ArgumentException("The decay of learned psi must be in [0, 1); got " + decay + ".", nameof(decay));
+        if (decay > 0 && !learned) throw new ArgumentException("Only learned backward weights decay.", nameof(decay));
+        Decay = decay;
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(matrices);
         if (matrices.Length != layout.ParameterIds.Length) throw new ArgumentException("One entry per parameter is needed: " + layout.ParameterIds.Length + ", got " + matrices.Length + ".", nameof(matrices));
@@ -47,6 +55,9 @@ public sealed class BackwardBuffers<T> where T : unmanaged, IBinaryFloatingPoint
             if (learned) offsets[k] = new T[matrices[k]!.Length];
         }
     }
+
+    /// <summary>Learned ψ's decay per step (0: W − ψᵀ stays at its initial value).</summary>
+    public double Decay { get; }
 
     /// <summary>Learned ψ (true) or fixed matrices.</summary>
     public bool Learned { get; }
@@ -76,6 +87,22 @@ public sealed class BackwardBuffers<T> where T : unmanaged, IBinaryFloatingPoint
             var psi = Matrices[k]!;
             var wk = w[k];
             for (int i = 0; i < d.Length; i++) psi[i] = wk[i] - d[i];
+        }
+    }
+
+    /// <summary>
+    /// After a step's update: with a decay, D ← D + decay ψ (ψ of the step), which with W's update u gives
+    /// ψ ← (1 − decay) ψ − uᵀ for the next step. Allocates nothing.
+    /// </summary>
+    public void EndStep()
+    {
+        if (!Learned || Decay == 0) return;
+        T decay = T.CreateChecked(Decay);
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            if (offsets[k] is not { } d) continue;
+            var psi = Matrices[k]!;
+            for (int i = 0; i < d.Length; i++) d[i] += decay * psi[i];
         }
     }
 

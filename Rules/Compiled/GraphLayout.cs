@@ -18,7 +18,11 @@ public readonly record struct Consumer(int Child, int Argument, int BackwardPara
 /// <param name="Sweep">Every computed node but the output, in reverse topological order (the top-down sweep).</param>
 /// <param name="IsInterior">By node id: interior under this placement.</param>
 /// <param name="Depth">The longest path to the output in units: synchronous eta = 1 relaxation is exact after this many steps.</param>
-public sealed record UnitOrder(ImmutableArray<int> Free, ImmutableArray<int> Interior, ImmutableArray<int> Sweep, ImmutableArray<bool> IsInterior, int Depth);
+/// <param name="FollowsUnits">
+/// By node id: a computed node downstream of some unit, whose value in a pass from the units (<c>CurrentPass</c>) can
+/// differ from the forward pass's; the others (e.g. a first layer's W x) keep their forward values and are not recomputed.
+/// </param>
+public sealed record UnitOrder(ImmutableArray<int> Free, ImmutableArray<int> Interior, ImmutableArray<int> Sweep, ImmutableArray<bool> IsInterior, int Depth, ImmutableArray<bool> FollowsUnits);
 
 /// <summary>
 /// What the generic drivers need to know of a graph, computed once from its value: sizes, the topological order,
@@ -58,9 +62,21 @@ public sealed class GraphLayout
         var free = ComputedIds.Where(id => id != graph.OutputId).ToArray();
         var sweep = free.Reverse().ToImmutableArray();
         Layers = new UnitOrder(free.Where(id => !graph.LayerInterior[id]).ToImmutableArray(),
-            sweep.Where(id => graph.LayerInterior[id]).ToImmutableArray(), sweep, graph.LayerInterior.ToImmutableArray(), graph.LayerRelaxationDepth);
-        EveryNode = new UnitOrder(free.ToImmutableArray(), ImmutableArray<int>.Empty, sweep, nodes.Select(_ => false).ToImmutableArray(), graph.RelaxationDepth);
+            sweep.Where(id => graph.LayerInterior[id]).ToImmutableArray(), sweep, graph.LayerInterior.ToImmutableArray(), graph.LayerRelaxationDepth, FollowsUnits(graph, id => !graph.LayerInterior[id]));
+        EveryNode = new UnitOrder(free.ToImmutableArray(), ImmutableArray<int>.Empty, sweep, nodes.Select(_ => false).ToImmutableArray(), graph.RelaxationDepth, FollowsUnits(graph, _ => true));
         MaxFreeSize = free.Select(id => Sizes[id]).DefaultIfEmpty(1).Max();
+    }
+
+    // Node ids are topological, so one pass marks every computed node with a unit (under hasUnit) or such a node upstream.
+    private static ImmutableArray<bool> FollowsUnits(ComputationGraph graph, Func<int, bool> hasUnit)
+    {
+        var follows = new bool[graph.Nodes.Count];
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Role != NodeRole.Computed) continue;
+            follows[node.Id] = node.Inputs.Any(p => graph.Nodes[p].Role == NodeRole.Computed && (hasUnit(p) || follows[p]));
+        }
+        return follows.ToImmutableArray();
     }
 
     /// <summary>The graph.</summary>

@@ -46,7 +46,7 @@ public readonly struct TransposeWithoutDerivative<T> : IBackwardChoice<T> where 
 /// </summary>
 /// <typeparam name="TGraph">The generated graph struct.</typeparam>
 /// <typeparam name="T">float or double.</typeparam>
-public static class GraphPasses<TGraph, T>
+public static partial class GraphPasses<TGraph, T>
     where TGraph : struct, ICompiledGraph<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -69,6 +69,8 @@ public static class GraphPasses<TGraph, T>
         var loss = Loss(layout.Graph.Loss, new ReadOnlySpan<T>(workspace.Values[layout.OutputId], 0, n * outputs),
             new ReadOnlySpan<T>(batch.Targets, batch.Offset * outputs, n * outputs), new Span<T>(workspace.LossGradient, 0, n * outputs), n, outputs);
         workspace.Loss = loss;
+        workspace.Targets = batch.Targets;
+        workspace.TargetsOffset = batch.Offset;
         return loss;
     }
 
@@ -183,7 +185,9 @@ public static class GraphPasses<TGraph, T>
     /// A relaxation as the reference <see cref="ActivationRelaxation.Relax"/> does it (call <see cref="Forward"/> first):
     /// units at their feedforward values (the output's clamped to LossGradient), then up to MaxIterations steps of the
     /// schedule, stopping once a step's residual falls below the tolerance (when positive). The closed form computes the
-    /// synchronous state from the fixed point and the unit depth's powers of the nilpotent coupling.
+    /// synchronous state from the fixed point and the unit depth's powers of the nilpotent coupling. With
+    /// <see cref="RelaxationOptions.JacobiansAtCurrentUnits"/> every step starts with <see cref="CurrentPass"/>, so the
+    /// workspace's values and derivatives hold the last step's current pass afterwards, not the forward pass.
     /// </summary>
     /// <returns>The steps run.</returns>
     public static int Relax(ParameterArrays<T> parameters, Workspace<T> workspace, int batch, RelaxationOptions options) =>
@@ -213,6 +217,11 @@ public static class GraphPasses<TGraph, T>
         double residual = 0;
         while (steps < options.MaxIterations)
         {
+            if (options.JacobiansAtCurrentUnits)
+            {
+                CurrentPass(parameters, workspace, batch, order);
+                if (!topDown) PropagateInterior<TBackward>(parameters, backward, workspace, batch, order);
+            }
             residual = topDown
                 ? SweepTopDown<TBackward>(parameters, backward, workspace, batch, eta, order)
                 : SweepSynchronous<TBackward>(parameters, backward, workspace, batch, eta, order);

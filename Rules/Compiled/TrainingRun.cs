@@ -204,12 +204,14 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
             {
                 if (active == 1) GraphPasses<TGraph, T>.ParameterProducts(cotangents[0], shards[0], batch.Size, parameters.Arrays, -learningRate, true, 0, 1);
                 else pool!.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.FusedRows(i); });
+                own?.EndStep();
                 return loss;
             }
             Gradients(gradients);
             optimiser.BeginStep(moments!);
             if (pool is null) ApplyRows(0);
             else pool.Run(Threads, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.ApplyRows(i); });
+            own?.EndStep();
             return loss;
         }
         finally

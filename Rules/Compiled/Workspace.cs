@@ -58,6 +58,12 @@ public sealed class Workspace<T> where T : unmanaged, IBinaryFloatingPointIeee75
     /// <summary>The loss of the last forward pass with targets, summed over the batch.</summary>
     public T Loss { get; internal set; }
 
+    /// <summary>The targets array of the last forward pass with targets (the batch's, not a copy), for rules that re-evaluate the loss.</summary>
+    public T[]? Targets { get; internal set; }
+
+    /// <summary>The first sample of <see cref="Targets"/> the last forward pass read.</summary>
+    public int TargetsOffset { get; internal set; }
+
     /// <summary>The L2 norm of the last relaxation step's update over all units and samples.</summary>
     public double LastResidual { get; internal set; }
 
@@ -87,6 +93,9 @@ public sealed class Workspace<T> where T : unmanaged, IBinaryFloatingPointIeee75
 
     /// <summary>A rule's own per-workspace buffers (e.g. the closed form's powers), allocated by the rule on first use.</summary>
     public object? RuleBuffers { get; set; }
+
+    // The forward pass saved by phases that overwrite it (apart from RuleBuffers, which the closed form takes).
+    internal object? StoredPassBuffers { get; set; }
 
     /// <summary>The value array of the node named <paramref name="name"/>.</summary>
     public T[] GetValue(string name) => Values[Id(name)] ?? throw new ArgumentException("'" + name + "' is a parameter; it has no per-sample value.", nameof(name));

@@ -49,7 +49,14 @@ public enum UnitPlacement
 /// Carry the cotangents through f′ of the elementwise ops (true: AR's dynamics, whose fixed point is backprop's
 /// gradient); false drops f′ in the relaxation (AR v5 §4, "no nonlinear derivative"): x_i ← … + eta Wᵀ x_j.
 /// </param>
-public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers, bool ZeroStart = false, bool UseDerivative = true)
+/// <param name="JacobiansAtCurrentUnits">
+/// Evaluate the Jacobians (f′, a product's other operand) at the current units instead of at the feedforward pass: the
+/// unfrozen feedforward pass of arXiv 2010.06219. Before every iteration a node with a unit takes its unit's value and a
+/// node inside a layer is recomputed from its parents (so f′ of a layer is taken at W x_i + b of the relaxing unit
+/// below it). The fixed point is then no longer backprop's gradient.
+/// </param>
+public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100, double Tolerance = 0.0, RelaxationSchedule Schedule = RelaxationSchedule.Synchronous, UnitPlacement Units = UnitPlacement.Layers, bool ZeroStart = false, bool UseDerivative = true,
+    bool JacobiansAtCurrentUnits = false)
 {
     /// <summary>The steps after which synchronous relaxation with eta = 1 is exact on <paramref name="graph"/> under this placement.</summary>
     public int ExactDepth(ComputationGraph graph) => Units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
@@ -66,6 +73,10 @@ public sealed record RelaxationOptions(double Eta = 0.1, int MaxIterations = 100
         if (!UseDerivative && Schedule == RelaxationSchedule.SynchronousClosedForm)
         {
             throw new ArgumentException("The closed-form schedule computes backprop's fixed point, which needs f'; use the synchronous or top-down schedule without f'.");
+        }
+        if (JacobiansAtCurrentUnits && Schedule == RelaxationSchedule.SynchronousClosedForm)
+        {
+            throw new ArgumentException("The closed-form schedule needs the Jacobians frozen at the forward pass; use the synchronous or top-down schedule with Jacobians at the current units.");
         }
     }
 }
@@ -87,18 +98,24 @@ public sealed record RelaxationResult(ImmutableArray<Matrix<double>?> Units, int
 public static class ActivationRelaxation
 {
     /// <summary>Relaxes the units of <paramref name="record"/>'s graph.</summary>
-    public static RelaxationResult Relax(ForwardRecord record, RelaxationOptions options)
+    /// <param name="record">The forward pass.</param>
+    /// <param name="options">The relaxation settings.</param>
+    /// <param name="backward">
+    /// By weight name, the matrices that carry the relaxation through each weight in place of the weight (learned or fixed
+    /// random ψ, in the weight's shape); null for the weights themselves.
+    /// </param>
+    public static RelaxationResult Relax(ForwardRecord record, RelaxationOptions options, ParameterSet? backward = null)
     {
         options.Validate();
-        if (options.Schedule == RelaxationSchedule.SynchronousClosedForm) return ClosedFormRelaxation.Relax(record, options);
+        var through = backward is null ? record : BackwardMatrices.Substitute(record, backward);
+        if (options.Schedule == RelaxationSchedule.SynchronousClosedForm) return ClosedFormRelaxation.Relax(through, options);
         var graph = record.Graph;
         bool layers = options.Units == UnitPlacement.Layers;
         bool IsInterior(int id) => layers && graph.LayerInterior[id];
         var values = new Matrix<double>?[graph.Nodes.Count];
         foreach (var id in graph.UnitIds) values[id] = options.ZeroStart ? 0.0 * record.Values[id] : record.Values[id].Clone();
         values[graph.OutputId] = record.LossGradient.Clone();
-        var parentsOf = new Matrix<double>[graph.Nodes.Count][];
-        foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);
+        var parentsOf = JacobianPoint(through, through.Values.ToArray());
 
         // Computed nodes in reverse topological order, output excluded: the top-down sweep's order.
         var order = graph.UnitIds.Where(id => id != graph.OutputId).Reverse().ToArray();
@@ -114,6 +131,11 @@ public static class ActivationRelaxation
         int iteration = 0;
         while (iteration < options.MaxIterations)
         {
+            if (options.JacobiansAtCurrentUnits)
+            {
+                parentsOf = JacobianPoint(through, CurrentValues(record, values, options.Units, backward));
+                if (options.Schedule == RelaxationSchedule.Synchronous) Propagate(values);
+            }
             double squared = 0;
             var source = options.Schedule == RelaxationSchedule.Synchronous ? (Matrix<double>?[])values.Clone() : values;
             foreach (var id in order)
@@ -145,13 +167,51 @@ public static class ActivationRelaxation
     }
 
     /// <summary>
+    /// The forward values at the current units, as the unfrozen feedforward pass sees them: inputs and parameters as in
+    /// <paramref name="record"/>, a node with a unit (under <paramref name="units"/>) its unit's value, a node inside a layer
+    /// recomputed from its parents' current values (with the forward weights). Weights named in <paramref name="backward"/>
+    /// then hold their backward matrices, for the VJPs.
+    /// </summary>
+    public static Matrix<double>[] CurrentValues(ForwardRecord record, IReadOnlyList<Matrix<double>?> unitValues, UnitPlacement units, ParameterSet? backward = null)
+    {
+        var graph = record.Graph;
+        var current = new Matrix<double>[graph.Nodes.Count];
+        foreach (var node in graph.Nodes)
+        {
+            int id = node.Id;
+            bool hasUnit = node.Role == NodeRole.Computed && (units == UnitPlacement.EveryNode || !graph.LayerInterior[id]);
+            current[id] = node.Role != NodeRole.Computed ? record.Values[id]
+                : hasUnit ? unitValues[id]!
+                : ReferenceOps.For(node.Op).Forward(node, node.Inputs.Select(p => current[p]).ToArray());
+        }
+        if (backward is not null)
+        {
+            foreach (var node in BackwardMatrices.Weights(graph)) current[node.Id] = backward[node.Name];
+        }
+        return current;
+    }
+
+    // Each computed node's parent values (the point its Jacobians are evaluated at), from node values by id.
+    private static Matrix<double>[][] JacobianPoint(ForwardRecord record, Matrix<double>[] values)
+    {
+        var graph = record.Graph;
+        var parentsOf = new Matrix<double>[graph.Nodes.Count][];
+        foreach (var id in graph.UnitIds) parentsOf[id] = graph.Nodes[id].Inputs.Select(p => values[p]).ToArray();
+        return parentsOf;
+    }
+
+    /// <summary>
     /// AR's local parameter updates: for each parameter, the VJP of each consuming node (MatVec: x_c ⊗ input;
     /// BiasAdd: x_c) with that node's relaxed unit as the cotangent, summed over consumers and the batch.
     /// At equilibrium these equal backprop's parameter gradients.
     /// </summary>
-    public static ParameterSet ParameterUpdates(ForwardRecord record, RelaxationResult relaxed)
+    /// <param name="record">The forward pass.</param>
+    /// <param name="relaxed">The relaxed units.</param>
+    /// <param name="values">The node values the VJPs are taken at (default: the forward pass's; <see cref="CurrentValues"/> for the current units).</param>
+    public static ParameterSet ParameterUpdates(ForwardRecord record, RelaxationResult relaxed, IReadOnlyList<Matrix<double>>? values = null)
     {
         var graph = record.Graph;
+        values ??= record.Values;
         var items = new List<(string, Matrix<double>)>();
         foreach (var pid in graph.ParameterIds)
         {
@@ -161,7 +221,7 @@ public static class ActivationRelaxation
             {
                 var consumer = graph.Nodes[cid];
                 var op = ReferenceOps.For(consumer.Op);
-                var parents = record.ParentValues(cid);
+                var parents = consumer.Inputs.Select(i => values[i]).ToArray();
                 for (int a = 0; a < consumer.Inputs.Count; a++)
                 {
                     if (consumer.Inputs[a] == pid) total += op.Vjp(consumer, a, parents, relaxed.Units[cid]!);
@@ -174,14 +234,14 @@ public static class ActivationRelaxation
 
     /// <summary>
     /// <paramref name="relaxed"/> with the nodes inside each layer recomputed from the relaxed units, through f′ or not
-    /// (for a weight update whose use of f′ differs from the relaxation's). Units per layer only.
+    /// (for a weight update whose use of f′ differs from the relaxation's), with the Jacobians at the forward pass of
+    /// <paramref name="record"/> or at the node values <paramref name="at"/> (e.g. <see cref="CurrentValues"/>). Units per layer only.
     /// </summary>
-    public static RelaxationResult RecomputeInterior(ForwardRecord record, RelaxationResult relaxed, bool useDerivative)
+    public static RelaxationResult RecomputeInterior(ForwardRecord record, RelaxationResult relaxed, bool useDerivative, Matrix<double>[]? at = null)
     {
         var graph = record.Graph;
         var units = relaxed.Units.ToArray();
-        var parentsOf = new Matrix<double>[graph.Nodes.Count][];
-        foreach (var id in graph.UnitIds) parentsOf[id] = record.ParentValues(id);
+        var parentsOf = JacobianPoint(record, at ?? record.Values.ToArray());
         foreach (var id in graph.UnitIds.Where(id => graph.LayerInterior[id]).Reverse())
         {
             units[id] = Drive(graph, id, units, parentsOf, record.Values[id].RowCount, record.Values[id].ColumnCount, useDerivative);

@@ -51,6 +51,28 @@ public static class RuleCatalog
             double eta = new[] { 1.0, 0.5, 0.1 }[random.Next(3)];
             int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
             var backward = random.Next(2) == 0 ? BackwardWeights.Learned : BackwardWeights.FixedRandom;
-            return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units), backward, random.Next(1000));
+            double decay = backward == BackwardWeights.Learned && random.Next(2) == 0 ? 0.05 : 0.0;
+            return new ActivationRelaxationRule(new RelaxationOptions(eta, random.Next(depth + 4), 0.0, schedule, units), backward, random.Next(1000), FeedbackInit: (FeedbackInit)random.Next(2), PsiDecay: decay);
+        }),
+        new RuleEntry("ar-current", (random, graph) =>
+        {
+            // The unfrozen feedforward pass in any combination, with any backward matrices and f' choice.
+            bool relaxAtCurrent = random.Next(2) == 0, updateDerivativeAtCurrent = random.Next(2) == 0, inputsAtCurrent = random.Next(2) == 0;
+            if (!relaxAtCurrent && !updateDerivativeAtCurrent && !inputsAtCurrent) inputsAtCurrent = true;
+            bool relaxDerivative = random.Next(3) > 0, updateDerivative = updateDerivativeAtCurrent || random.Next(3) > 0;
+            var units = !updateDerivativeAtCurrent && relaxDerivative == updateDerivative && random.Next(2) == 0 ? UnitPlacement.EveryNode : UnitPlacement.Layers;
+            var schedules = !relaxAtCurrent && relaxDerivative
+                ? new[] { RelaxationSchedule.Synchronous, RelaxationSchedule.TopDown, RelaxationSchedule.SynchronousClosedForm }
+                : new[] { RelaxationSchedule.Synchronous, RelaxationSchedule.TopDown };
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            var options = new RelaxationOptions(new[] { 1.0, 0.5, 0.1 }[random.Next(3)], random.Next(depth + 4), 0.0, schedules[random.Next(schedules.Length)], units,
+                UseDerivative: relaxDerivative, JacobiansAtCurrentUnits: relaxAtCurrent);
+            return new ActivationRelaxationRule(options, (BackwardWeights)random.Next(3), random.Next(1000), updateDerivative, UpdateDerivativeAtCurrentUnits: updateDerivativeAtCurrent, UpdateInputsAtCurrentUnits: inputsAtCurrent);
+        }),
+        new RuleEntry("pc-strict", (random, graph) =>
+        {
+            var units = random.Next(2) == 0 ? UnitPlacement.Layers : UnitPlacement.EveryNode;
+            int depth = units == UnitPlacement.Layers ? graph.LayerRelaxationDepth : graph.RelaxationDepth;
+            return new PredictiveCodingRule(random.Next(depth + 4), new[] { 1.0, 0.5, 0.1 }[random.Next(3)], RelaxationSchedule.Synchronous, units, FixedPrediction: false);
         }));
 }

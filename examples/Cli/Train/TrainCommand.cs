@@ -75,6 +75,9 @@ public static class TrainCommand
         /// <summary>--init.</summary>
         public Option<string> Init { get; } = CliOptions.Choice("--init", "Weight initialiser (biases zero); normal005 is the AR authors' N(0, 0.05)", Defaults.Initialiser, "normal005", "xavier", "he", "orthogonal");
 
+        /// <summary>--feedback-init.</summary>
+        public Option<string> FeedbackInit { get; } = CliOptions.Choice("--feedback-init", "Random backward matrices of fa, dfa and the psi rules: rule (each rule's default: N(0, 0.05) for psi and fa, uniform on +-1/sqrt(fan-out) for dfa), normal005, or uniform-fan-out", Defaults.FeedbackInit, "rule", "normal005", "uniform-fan-out");
+
         /// <summary>--pixels.</summary>
         public Option<string> Pixels { get; } = CliOptions.Choice("--pixels", "Pixel scale: 01 is [0, 1] (the AR paper), pm1 is [-1, 1]", Defaults.Pixels, "01", "pm1");
 
@@ -103,7 +106,7 @@ public static class TrainCommand
         public Option<int> MaxSteps { get; } = CliOptions.Integer("--max-steps", "N", "Stop after N training steps in this invocation, saving checkpoints (continue with --resume)", int.MaxValue, v => v >= 1, "at least 1");
 
         /// <summary>All options, in help order.</summary>
-        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Eta, Steps, Schedule, Init, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
+        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Eta, Steps, Schedule, Init, FeedbackInit, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
 
         /// <summary>Adds the options to <paramref name="command"/> and makes it train.</summary>
         public void AttachTo(Command command)
@@ -129,6 +132,7 @@ public static class TrainCommand
             RelaxationSteps = parse.GetValue(Steps),
             Schedule = parse.GetValue(Schedule)!,
             Initialiser = parse.GetValue(Init)!,
+            FeedbackInit = parse.GetValue(FeedbackInit)!,
             Pixels = parse.GetValue(Pixels)!,
             Precision = parse.GetValue(Precision)!,
             Threads = parse.GetValue(Threads),

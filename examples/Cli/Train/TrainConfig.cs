@@ -64,6 +64,13 @@ public sealed record TrainConfig
     /// <summary>The initialiser: normal005, xavier, he or orthogonal.</summary>
     public string Initialiser { get; init; } = "normal005";
 
+    /// <summary>
+    /// The distribution of the random backward matrices of fa, dfa and the psi rules: rule (each rule's default, see
+    /// <see cref="TrainRules.FeedbackInitOf"/>), normal005 (N(0, 0.05), the AR authors' psi) or uniform-fan-out (uniform on
+    /// ±1/sqrt(fan-out), Nøkland's DFA code).
+    /// </summary>
+    public string FeedbackInit { get; init; } = "rule";
+
     /// <summary>Pixel scale: 01 ([0, 1]) or pm1 ([-1, 1]).</summary>
     public string Pixels { get; init; } = "01";
 
@@ -136,10 +143,11 @@ public sealed record TrainConfig
         if (!(Eta > 0 && Eta <= 1)) throw new UsageException($"--eta must be in (0, 1], not {Eta.ToString(CultureInfo.InvariantCulture)}");
         if (RelaxationSteps < 1) throw new UsageException($"--steps must be at least 1, not {RelaxationSteps}");
         if (Schedule is not ("topdown" or "synchronous" or "closed-form")) throw new UsageException($"--schedule must be topdown, synchronous or closed-form, not '{Schedule}'");
-        if (Schedule == "closed-form" && Rules.Any(r => r.Contains("no-fprime", StringComparison.Ordinal)))
+        if (Schedule == "closed-form" && Rules.FirstOrDefault(r => r.Contains("no-fprime", StringComparison.Ordinal) || r.Contains("current-fprime", StringComparison.Ordinal)) is { } open)
         {
-            throw new UsageException("--schedule closed-form computes backprop's fixed point, which needs f'; the no-fprime rules need --schedule topdown or synchronous");
+            throw new UsageException($"--schedule closed-form computes backprop's fixed point, which needs f' frozen at the forward pass; '{open}' needs --schedule topdown or synchronous");
         }
+        if (FeedbackInit is not ("rule" or "normal005" or "uniform-fan-out")) throw new UsageException($"--feedback-init must be rule, normal005 or uniform-fan-out, not '{FeedbackInit}'");
         if (Pixels is not ("01" or "pm1")) throw new UsageException($"--pixels must be 01 or pm1, not '{Pixels}'");
         if (Precision is not ("float32" or "float64")) throw new UsageException($"--precision must be float32 or float64, not '{Precision}'");
         if (Threads is < 1 or > Symbolic.Rules.Training.TrainerSettings.MaxThreads) throw new UsageException($"--threads must be between 1 and {Symbolic.Rules.Training.TrainerSettings.MaxThreads}, not {Threads}");

@@ -59,6 +59,18 @@ public static class TrainRules
     /// <summary>Learned ψ and no f′ in the relaxation together.</summary>
     public const string LearnedPsiNoFPrime = "ar-learned-psi-no-fprime";
 
+    /// <summary>AR with the relaxation's f′ at the current units (the unfrozen feedforward pass of arXiv 2010.06219; the update's f′ stored).</summary>
+    public const string CurrentFPrime = "ar-current-fprime";
+
+    /// <summary>AR with f′ at the current units in the relaxation and in the weight update.</summary>
+    public const string CurrentFPrimeBoth = "ar-current-fprime-both";
+
+    /// <summary>AR with the relaxed units instead of the stored activations as the weight update's inputs (reported to fail).</summary>
+    public const string CurrentInputs = "ar-current-inputs";
+
+    /// <summary>Strict predictive coding (predictions recomputed from the value nodes at every step).</summary>
+    public const string StrictPredictiveCoding = "pc-strict";
+
     /// <summary>Predictive coding with the fixed-prediction assumption.</summary>
     public const string PredictiveCoding = "pc";
 
@@ -66,22 +78,43 @@ public static class TrainRules
     public const string DirectFeedbackAlignment = "dfa";
 
     /// <summary>Every rule name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, NoFPrime, LearnedPsiNoFPrime, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding };
+    public static IReadOnlyList<string> Names { get; } = new[]
+    {
+        ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, NoFPrime, LearnedPsiNoFPrime, CurrentFPrime, CurrentFPrimeBoth, CurrentInputs, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding, StrictPredictiveCoding,
+    };
 
     /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>, for the sub-run of <paramref name="seed"/>.</summary>
     public static LearningRule Create(string name, TrainConfig config, int seed) => name switch
     {
         Backprop => new BackpropRule(),
         ActivationRelaxation => new ActivationRelaxationRule(config.Relaxation),
-        LearnedPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.Learned, FeedbackSeed(seed)),
-        RandomPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.FixedRandom, FeedbackSeed(seed)),
-        FeedbackAlignment => new FeedbackAlignmentRule(FeedbackSeed(seed)),
+        LearnedPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.Learned, FeedbackSeed(seed), FeedbackInit: FeedbackInitOf(name, config)),
+        RandomPsi => new ActivationRelaxationRule(config.Relaxation, BackwardWeights.FixedRandom, FeedbackSeed(seed), FeedbackInit: FeedbackInitOf(name, config)),
+        FeedbackAlignment => new FeedbackAlignmentRule(FeedbackSeed(seed), FeedbackInitOf(name, config)),
         NoFPrime => new ActivationRelaxationRule(config.Relaxation with { UseDerivative = false }),
-        LearnedPsiNoFPrime => new ActivationRelaxationRule(config.Relaxation with { UseDerivative = false }, BackwardWeights.Learned, FeedbackSeed(seed)),
+        LearnedPsiNoFPrime => new ActivationRelaxationRule(config.Relaxation with { UseDerivative = false }, BackwardWeights.Learned, FeedbackSeed(seed), FeedbackInit: FeedbackInitOf(name, config)),
+        CurrentFPrime => new ActivationRelaxationRule(config.Relaxation with { JacobiansAtCurrentUnits = true }),
+        CurrentFPrimeBoth => new ActivationRelaxationRule(config.Relaxation with { JacobiansAtCurrentUnits = true }, UpdateDerivativeAtCurrentUnits: true),
+        CurrentInputs => new ActivationRelaxationRule(config.Relaxation, UpdateInputsAtCurrentUnits: true),
         PredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta),
-        DirectFeedbackAlignment => new DirectFeedbackAlignmentRule(FeedbackSeed(seed)),
+        StrictPredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta, FixedPrediction: false),
+        DirectFeedbackAlignment => new DirectFeedbackAlignmentRule(FeedbackSeed(seed), FeedbackInitOf(name, config)),
         _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
     };
+
+    /// <summary>
+    /// The distribution of rule <paramref name="name"/>'s random backward matrices under <c>--feedback-init</c>: with
+    /// <c>rule</c>, N(0, 0.05) for the psi rules and fa (the scale of the weights the matrices stand in for, as the AR
+    /// authors' psi) and uniform on ±1/sqrt(fan-out) for dfa (Nøkland's code).
+    /// </summary>
+    public static FeedbackInit FeedbackInitOf(string name, TrainConfig config) => config.FeedbackInit switch
+    {
+        "normal005" => FeedbackInit.Normal005,
+        "uniform-fan-out" => FeedbackInit.UniformFanOut,
+        _ => name == DirectFeedbackAlignment ? FeedbackInit.UniformFanOut : FeedbackInit.Normal005,
+    };
+
+    private static string FeedbackInitText(FeedbackInit init) => init == FeedbackInit.UniformFanOut ? "uniform on +-1/sqrt(fan-out)" : "N(0, 0.05)";
 
     // The random backward matrices are drawn from a stream of their own derived from the sub-run's seed, so each seed
     // varies them too and they never coincide with the initial weights' draws.
@@ -92,12 +125,16 @@ public static class TrainRules
     {
         Backprop => "backprop",
         ActivationRelaxation => FormattableString.Invariant($"AR, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
-        LearnedPsi => FormattableString.Invariant($"AR with learned backward weights (psi from N(0, 0.05), moved by the transpose of W's update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
-        RandomPsi => FormattableString.Invariant($"AR with fixed random backward weights N(0, 0.05), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
-        FeedbackAlignment => "feedback alignment, fixed random B uniform on +-1/sqrt(fan-out)",
+        LearnedPsi => FormattableString.Invariant($"AR with learned backward weights (psi from {FeedbackInitText(FeedbackInitOf(name, config))}, moved by the transpose of W's update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        RandomPsi => FormattableString.Invariant($"AR with fixed random backward weights {FeedbackInitText(FeedbackInitOf(name, config))}, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        FeedbackAlignment => "feedback alignment, fixed random B " + FeedbackInitText(FeedbackInitOf(name, config)),
         NoFPrime => FormattableString.Invariant($"AR without f' in the relaxation (kept in the weight update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         LearnedPsiNoFPrime => FormattableString.Invariant($"AR with learned psi and without f' in the relaxation, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
-        DirectFeedbackAlignment => "direct feedback alignment, the output error to each layer through fixed random B uniform on +-1/sqrt(layer size)",
+        DirectFeedbackAlignment => "direct feedback alignment, the output error to each layer through fixed random B " + FeedbackInitText(FeedbackInitOf(name, config)),
+        CurrentFPrime => FormattableString.Invariant($"AR with f' at the current units in the relaxation (f'(W x + b) of the relaxing unit below; stored f' in the update), eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        CurrentFPrimeBoth => FormattableString.Invariant($"AR with f' at the current units in the relaxation and the weight update, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        CurrentInputs => FormattableString.Invariant($"AR with the relaxed units instead of the stored activations as the weight update's inputs, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
+        StrictPredictiveCoding => FormattableString.Invariant($"strict predictive coding (predictions recomputed from the value nodes every step), value nodes on every node, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
         PredictiveCoding => FormattableString.Invariant($"predictive coding with the fixed-prediction assumption, errors on every node from zero, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
         _ => name,
     };
