@@ -177,7 +177,12 @@ public static class BenchCommand
         {
             yield return new BenchCase(graph, "ar-learned-psi", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
             yield return new BenchCase(graph, "ar-random-psi", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "ar", 100), GeneratedCases.PaperMlpSetup);
+            foreach (var variant in new[] { "ar-no-fprime", "ar-learned-psi-no-fprime", "ar-current-fprime", "ar-current-inputs" })
+            {
+                yield return new BenchCase(graph, variant, 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, variant, 100), GeneratedCases.PaperMlpSetup);
+            }
             yield return new BenchCase(graph, "pc", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "pc", 100), GeneratedCases.PaperMlpSetup);
+            yield return new BenchCase(graph, "pc-strict", 100, 0.1, 64, 2, "generated", GeneratedCases.Macs(mlp, "pc-strict", 100), GeneratedCases.PaperMlpSetup);
             yield return new BenchCase(graph, "fa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "fa", 0), GeneratedCases.PaperMlpSetup);
             yield return new BenchCase(graph, "dfa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "dfa", 0), GeneratedCases.PaperMlpSetup);
         }

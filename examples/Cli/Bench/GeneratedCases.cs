@@ -17,7 +17,9 @@ public static class GeneratedCases
     /// <summary>
     /// The rule a case name stands for: "bp"; "ar" (synchronous), "ar-topdown", "ar-sync-exact" (eta 1 for the unit depth),
     /// "ar-closed-form" (the synchronous state after the steps, computed from the unit depth's powers); the rule family:
-    /// "ar-learned-psi" and "ar-random-psi" (top-down, as "ar-topdown"), "fa", "dfa", "pc" (synchronous, errors on every node).
+    /// "ar-learned-psi" and "ar-random-psi" (top-down, as "ar-topdown"), "ar-no-fprime", "ar-learned-psi-no-fprime",
+    /// "ar-current-fprime" (f' at the current units in the relaxation), "ar-current-inputs" (the relaxed units as the
+    /// update's inputs), "fa", "dfa", "pc" (synchronous, errors on every node), "pc-strict".
     /// </summary>
     public static LearningRule Rule(BenchCase c) => c.Rule switch
     {
@@ -27,16 +29,22 @@ public static class GeneratedCases
         "ar-closed-form" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.SynchronousClosedForm)),
         "ar-learned-psi" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown), BackwardWeights.Learned),
         "ar-random-psi" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown), BackwardWeights.FixedRandom),
+        "ar-no-fprime" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown, UseDerivative: false)),
+        "ar-learned-psi-no-fprime" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown, UseDerivative: false), BackwardWeights.Learned),
+        "ar-current-fprime" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown, JacobiansAtCurrentUnits: true)),
+        "ar-current-inputs" => new ActivationRelaxationRule(new RelaxationOptions(c.Eta, c.Steps, 0, RelaxationSchedule.TopDown), UpdateInputsAtCurrentUnits: true),
         "fa" => new FeedbackAlignmentRule(),
         "dfa" => new DirectFeedbackAlignmentRule(),
         "pc" => new PredictiveCodingRule(c.Steps, c.Eta),
+        "pc-strict" => new PredictiveCodingRule(c.Steps, c.Eta, FixedPrediction: false),
         _ => throw new ArgumentException("Unknown generated-code rule '" + c.Rule + "'."),
     };
 
     /// <summary>Multiply-adds per sample of a training step, counted from the graph: the forward products, then for
     /// backprop the weight gradients and the cotangents of every product whose input is not a graph input; for AR the
     /// weight updates plus, per relaxation step, those same input-side products; for the closed form, the unit depth's
-    /// sweeps instead of the steps.</summary>
+    /// sweeps instead of the steps; the rules that recompute the forward pass from the units every step (f' at the
+    /// current units, strict PC) add those products once more per step.</summary>
     public static double Macs(ComputationGraph graph, string rule, int steps)
     {
         var products = graph.Nodes.Where(n => n.Op == OpKind.MatVec).ToArray();
@@ -47,6 +55,7 @@ public static class GeneratedCases
             "bp" or "fa" => 2 * forward + backward,
             "dfa" => 2 * forward + graph.Nodes.Where(n => n.Id != graph.OutputId && !graph.LayerInterior[n.Id] && n.Op != OpKind.Input && graph.UnitIds.Contains(n.Id)).Sum(n => (double)n.Shape.Size * graph.Output.Size),
             "ar-closed-form" => 2 * forward + graph.LayerRelaxationDepth * backward,
+            "ar-current-fprime" or "pc-strict" => 2 * forward + 2 * steps * backward,
             _ => 2 * forward + steps * backward,
         };
     }
