@@ -165,6 +165,21 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Every_model_trains_and_the_models_differ()
+    {
+        var losses = new List<double>();
+        foreach (var model in TrainModels.Names)
+        {
+            var (folder, code, _) = Run(Config() with { Model = model, Seeds = new[] { 2 }, Epochs = 1 });
+            Assert.Equal(Program.Success, code);
+            Assert.Contains("Model " + model + ",", File.ReadAllText(folder.Combine("summary.md")));
+            losses.Add(Records(folder).First(r => r.Type == "step" && r.Rule == "bp").Loss!.Value);
+        }
+        // Same seed, same weights and batch: only the activation differs, so the first losses must too.
+        Assert.Equal(losses.Count, losses.Distinct().Count());
+    }
+
+    [Fact]
     public void Compare_trains_every_rule_into_one_folder()
     {
         var config = Config() with { Rules = TrainRules.Names.ToArray(), Seeds = new[] { 2 }, Epochs = 1, LogEvery = 1 };

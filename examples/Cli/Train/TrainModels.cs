@@ -23,14 +23,19 @@ public static class TrainModels
     /// <summary>The AR paper's MLP, 784-300-300-100-10 with ReLU (examples/Models/PaperMlp.cs).</summary>
     public const string PaperMlp = "paper-mlp";
 
+    /// <summary>The same MLP with tanh hidden layers, as the AR follow-up's MLPs (examples/Models/PaperMlpTanh.cs).</summary>
+    public const string PaperMlpTanh = "paper-mlp-tanh";
+
     /// <summary>Every model name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp };
+    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp, PaperMlpTanh };
 
     /// <summary>Runs <paramref name="job"/> on the compiled code of <paramref name="model"/> in <paramref name="precision"/> (float32 or float64).</summary>
     public static int Dispatch(string model, string precision, ICompiledGraphJob job) => (model, precision) switch
     {
         (PaperMlp, "float32") => job.Run<Examples.PaperMlp.Float32, float>(),
         (PaperMlp, "float64") => job.Run<Examples.PaperMlp.Float64, double>(),
+        (PaperMlpTanh, "float32") => job.Run<Examples.PaperMlpTanh.Float32, float>(),
+        (PaperMlpTanh, "float64") => job.Run<Examples.PaperMlpTanh.Float64, double>(),
         _ => throw new UsageException($"no compiled code for model '{model}' in '{precision}'"),
     };
 }
