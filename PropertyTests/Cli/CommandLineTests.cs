@@ -66,7 +66,7 @@ public sealed class CommandLineTests : IDisposable
         var root = Run("--help").Out;
         foreach (var word in new[] { "demo", "bench", "help", "--eta", "--steps", "--schedule", "--seed", "--batch" }) Assert.Contains(word, root);
         var bench = Run("bench", "--help").Out;
-        foreach (var option in new[] { "--quick", "--json", "--filter", "--no-reference", "--portable", "--gemm", "--wait-idle", "--column-split", "--check" }) Assert.Contains(option, bench);
+        foreach (var option in new[] { "--quick", "--json", "--filter", "--no-reference", "--portable", "--gemm", "--blas", "--wait-idle", "--column-split", "--check" }) Assert.Contains(option, bench);
         var demo = Run("demo", "--help").Out;
         Assert.Contains("[default: 0.1]", demo);
         Assert.Contains("[default: sync]", demo);
@@ -103,6 +103,7 @@ public sealed class CommandLineTests : IDisposable
     // options that would be ignored
     [InlineData("--eta 1 bench", "the training options go after 'train'")]
     [InlineData("bench --gemm --json x.json", "--json does not apply to --gemm")]
+    [InlineData("bench --blas", "--blas adds reference rows to --gemm")]
     [InlineData("bench --check --filter bp", "--filter does not apply to --check")]
     [InlineData("demo --eta 0.5 --eta 0.7", "--eta")]
     // a filter that matches no case

@@ -53,6 +53,103 @@ public static class GemmShapes
         }
     }
 
+    /// <summary>
+    /// GFLOP/s and fraction of the FMA peak (float; half of it for double) of NN, NT and TN at n³ for n = 512, 1024 and
+    /// 2048 (512 only with <paramref name="quick"/>), float and double, on 1 and 2 threads (C's rows split over the
+    /// threads), and beside each the same product through <paramref name="blas"/> when one is loaded.
+    /// </summary>
+    public static void RunSquare(TextWriter output, bool quick, System.Collections.Generic.IReadOnlyDictionary<int, double> peak, SystemBlas? blas)
+    {
+        output.WriteLine($"{"op",-3} {"type",-6} {"n",5} {"thr",3} {"GFLOP/s",8} {"of peak",7}" + (blas is null ? "" : $" {"BLAS",8} {"of peak",7} {"managed/BLAS",12}"));
+        using var one = new WorkerPool(1);
+        using var two = new WorkerPool(2);
+        foreach (int n in quick ? new[] { 512 } : new[] { 512, 1024, 2048 })
+        {
+            foreach (var op in new[] { "NN", "NT", "TN" })
+            {
+                foreach (bool isDouble in new[] { false, true })
+                {
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        double fma = peak.TryGetValue(threads, out var p) ? p : double.NaN;
+                        double typePeak = isDouble ? fma / 2 : fma;
+                        double flops = 2.0 * n * n * n;
+                        double managed = flops / Best(isDouble ? SquareJob<double>.Managed(op, n, threads == 1 ? one : two) : SquareJob<float>.Managed(op, n, threads == 1 ? one : two), quick) / 1e9;
+                        string line = string.Create(CultureInfo.InvariantCulture, $"{op,-3} {(isDouble ? "double" : "float"),-6} {n,5} {threads,3} {managed,8:F1} {managed / typePeak,7:P0}");
+                        if (blas is not null)
+                        {
+                            blas.Threads(threads);
+                            double reference = flops / Best(isDouble ? SquareJob<double>.Blas(op, n, blas) : SquareJob<float>.Blas(op, n, blas), quick) / 1e9;
+                            line += string.Create(CultureInfo.InvariantCulture, $" {reference,8:F1} {reference / typePeak,7:P0} {managed / reference,12:F2}");
+                        }
+                        output.WriteLine(line);
+                    }
+                }
+            }
+        }
+        if (blas is not null && !blas.CanSetThreads) output.WriteLine("(" + blas.Name + " cannot set its thread count: its rows ran with the library's default)");
+    }
+
+    // The fastest of a few calls after one warm-up call.
+    private static double Best(Action call, bool quick)
+    {
+        call();
+        double best = double.MaxValue;
+        for (int r = 0; r < (quick ? 2 : 3); r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
+    private static class SquareJob<T> where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        private static (T[] A, T[] B, T[] C) Operands(int n)
+        {
+            var r = new Random(7);
+            var a = new T[n * n];
+            var b = new T[n * n];
+            for (int i = 0; i < a.Length; i++)
+            {
+                a[i] = T.CreateChecked(r.NextDouble());
+                b[i] = T.CreateChecked(r.NextDouble());
+            }
+            return (a, b, new T[n * n]);
+        }
+
+        public static Action Managed(string op, int n, WorkerPool pool)
+        {
+            var (a, b, c) = Operands(n);
+            var job = new Rows(a, b, c, n, op);
+            return () => pool.Run(n, job, static (j, start, rows) => j.Run(start, rows), 16);
+        }
+
+        // C's rows [start, start + rows) of the product.
+        private sealed record Rows(T[] A, T[] B, T[] C, int N, string Op)
+        {
+            public void Run(int start, int rows)
+            {
+                var c = C.AsSpan(start * N, rows * N);
+                switch (Op)
+                {
+                    case "NN": Gemm.MatMulNN<T>(A.AsSpan(start * N), N, B, N, c, N, rows, N, N, T.One, false); break;
+                    case "NT": Gemm.MatMulNT<T>(A.AsSpan(start * N), N, B, N, c, N, rows, N, N, T.One, false); break;
+                    default: Gemm.MatMulTN<T>(A.AsSpan(start), N, B, N, c, N, rows, N, N, T.One, false); break;
+                }
+            }
+        }
+
+        public static Action Blas(string op, int n, SystemBlas blas)
+        {
+            var (a, b, c) = Operands(n);
+            return typeof(T) == typeof(double)
+                ? () => blas.Gemm(op, (double[])(object)a, (double[])(object)b, (double[])(object)c, n, n, n)
+                : () => blas.Gemm(op, (float[])(object)a, (float[])(object)b, (float[])(object)c, n, n, n);
+        }
+    }
+
     private static void Time(TextWriter output, string op, int m, int n, int k, bool quick, double peak1)
     {
         var r = new Random(3);
