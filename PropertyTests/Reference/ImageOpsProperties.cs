@@ -1,0 +1,188 @@
+using System;
+using System.Linq;
+using MathNet.Numerics.LinearAlgebra;
+using Symbolic.Rules.Ops;
+using Xunit;
+using ConvolutionKernels = Symbolic.Rules.Kernels.Convolution;
+
+namespace Symbolic.PropertyTests.Reference;
+
+/// <summary>
+/// The image ops (issue 17's first pieces): the float64 reference's VJPs against finite differences, and the compiled
+/// kernels (im2col + Gemm, pooling with argmax) against the reference on random geometries with odd sizes, strides and
+/// paddings, in float64 and float32. SYMBOLIC_PROPERTY_RUNS raises the cases.
+/// </summary>
+[Collection("Kernels")]
+public class ImageOpsProperties
+{
+    private static int Runs(int defaultRuns) =>
+        int.TryParse(Environment.GetEnvironmentVariable("SYMBOLIC_PROPERTY_RUNS"), out var n) && n > 0 ? n : defaultRuns;
+
+    private static ImageGeometry RandomConvolution(Random r)
+    {
+        while (true)
+        {
+            var g = new ImageGeometry(r.Next(1, 4), r.Next(1, 10), r.Next(1, 10), r.Next(1, 5), r.Next(1, 5), r.Next(1, 4), r.Next(0, 3));
+            if (g.Height + 2 * g.Padding >= g.WindowHeight && g.Width + 2 * g.Padding >= g.WindowWidth) return g;
+        }
+    }
+
+    private static ImageGeometry RandomPool(Random r)
+    {
+        while (true)
+        {
+            var g = new ImageGeometry(r.Next(1, 4), r.Next(1, 10), r.Next(1, 10), r.Next(1, 4), r.Next(1, 4), r.Next(1, 4));
+            if (g.Height >= g.WindowHeight && g.Width >= g.WindowWidth) return g;
+        }
+    }
+
+    private static Matrix<double> Random(Random r, int rows, int cols) => Matrix<double>.Build.Dense(rows, cols, (_, _) => r.NextDouble() * 2 - 1);
+
+    private static double[] SampleMajor(Matrix<double> m) => Enumerable.Range(0, m.ColumnCount).SelectMany(s => m.Column(s).ToArray()).ToArray();
+
+    private static double[] RowMajor(Matrix<double> m) => Enumerable.Range(0, m.RowCount).SelectMany(i => m.Row(i).ToArray()).ToArray();
+
+    private static void Close(double[] expected, double[] got, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, got.Length);
+        double scale = Math.Max(1, expected.Select(Math.Abs).DefaultIfEmpty(0).Max());
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - got[i]) <= tolerance * scale, $"{what}: element {i} is {got[i]}, expected {expected[i]}");
+    }
+
+    /// <summary>Each reference VJP is the gradient of ⟨w, op(·)⟩ by central differences, at random entries.</summary>
+    [Fact]
+    public void ReferenceVjpsMatchFiniteDifferences()
+    {
+        var r = new Random(17);
+        for (int run = 0; run < Runs(40); run++)
+        {
+            var g = RandomConvolution(r);
+            int outputs = r.Next(1, 4), batch = r.Next(1, 3);
+            var x = Random(r, g.InputSize, batch);
+            var k = Random(r, outputs, g.PatchSize);
+            var w = Random(r, outputs * g.OutputPositions, batch);
+            double Loss(Matrix<double> input, Matrix<double> kernel) => ReferenceImageOps.Conv2d(input, kernel, g).PointwiseMultiply(w).Enumerate().Sum();
+            var dx = ReferenceImageOps.Conv2dInputVjp(w, k, g, batch);
+            var dk = ReferenceImageOps.Conv2dKernelVjp(w, x, g, outputs);
+            const double h = 1e-6;
+            for (int t = 0; t < 4; t++)
+            {
+                int i = r.Next(g.InputSize), s = r.Next(batch);
+                var plus = x.Clone(); plus[i, s] += h;
+                var minus = x.Clone(); minus[i, s] -= h;
+                Assert.Equal((Loss(plus, k) - Loss(minus, k)) / (2 * h), dx[i, s], 6);
+                int o = r.Next(outputs), q = r.Next(g.PatchSize);
+                var kp = k.Clone(); kp[o, q] += h;
+                var km = k.Clone(); km[o, q] -= h;
+                Assert.Equal((Loss(x, kp) - Loss(x, km)) / (2 * h), dk[o, q], 6);
+            }
+
+            var p = RandomPool(r);
+            var xp = Random(r, p.InputSize, batch);
+            var wp = Random(r, p.Channels * p.OutputPositions, batch);
+            var dmax = ReferenceImageOps.MaxPoolVjp(wp, xp, p);
+            var davg = ReferenceImageOps.AvgPoolVjp(wp, xp, p);
+            for (int t = 0; t < 4; t++)
+            {
+                int i = r.Next(p.InputSize), s = r.Next(batch);
+                var plus = xp.Clone(); plus[i, s] += h;
+                var minus = xp.Clone(); minus[i, s] -= h;
+                Assert.Equal((ReferenceImageOps.AvgPool(plus, p).PointwiseMultiply(wp).Enumerate().Sum() - ReferenceImageOps.AvgPool(minus, p).PointwiseMultiply(wp).Enumerate().Sum()) / (2 * h), davg[i, s], 6);
+                // Random values have no ties, so max-pooling is differentiable at them.
+                Assert.Equal((ReferenceImageOps.MaxPool(plus, p).PointwiseMultiply(wp).Enumerate().Sum() - ReferenceImageOps.MaxPool(minus, p).PointwiseMultiply(wp).Enumerate().Sum()) / (2 * h), dmax[i, s], 6);
+            }
+        }
+    }
+
+    /// <summary>The kernels (im2col and Gemm for the convolution and its VJPs, pooling with argmax) equal the reference.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KernelsMatchTheReference(bool float32)
+    {
+        var r = new Random(float32 ? 5 : 6);
+        double tolerance = float32 ? 2e-5 : 1e-12;
+        for (int run = 0; run < Runs(60); run++)
+        {
+            var g = RandomConvolution(r);
+            int outputs = r.Next(1, 20), batch = r.Next(1, 4);
+            var x = Random(r, g.InputSize, batch);
+            var k = Random(r, outputs, g.PatchSize);
+            var c = Random(r, outputs * g.OutputPositions, batch);
+            var expectedOut = SampleMajor(ReferenceImageOps.Conv2d(x, k, g));
+            var expectedDx = SampleMajor(ReferenceImageOps.Conv2dInputVjp(c, k, g, batch));
+            var expectedDk = RowMajor(ReferenceImageOps.Conv2dKernelVjp(c, x, g, outputs)).Select(v => -0.5 * v).ToArray();
+            var p = RandomPool(r);
+            var xp = Random(r, p.InputSize, batch);
+            var cp = Random(r, p.Channels * p.OutputPositions, batch);
+            var expectedMax = SampleMajor(ReferenceImageOps.MaxPool(xp, p));
+            var expectedAvg = SampleMajor(ReferenceImageOps.AvgPool(xp, p));
+            var expectedMaxVjp = SampleMajor(ReferenceImageOps.MaxPoolVjp(cp, xp, p));
+            var expectedAvgVjp = SampleMajor(ReferenceImageOps.AvgPoolVjp(cp, xp, p));
+            if (float32)
+            {
+                var got = Run<float>(g, p, outputs, batch, x, k, c, xp, cp);
+                Compare(got.Select(a => a.Select(v => (double)v).ToArray()).ToArray());
+            }
+            else
+            {
+                Compare(Run<double>(g, p, outputs, batch, x, k, c, xp, cp));
+            }
+
+            void Compare(double[][] got)
+            {
+                Close(expectedOut, got[0], tolerance, $"conv {g} forward");
+                Close(expectedDx, got[1], tolerance, $"conv {g} input VJP");
+                Close(expectedDk, got[2], tolerance, $"conv {g} kernel VJP (scaled -0.5)");
+                Close(expectedMax, got[3], tolerance, $"max-pool {p}");
+                Close(expectedMaxVjp, got[4], tolerance, $"max-pool {p} VJP");
+                Close(expectedAvg, got[5], tolerance, $"avg-pool {p}");
+                Close(expectedAvgVjp, got[6], tolerance, $"avg-pool {p} VJP");
+            }
+        }
+    }
+
+    private static T[][] Run<T>(ImageGeometry g, ImageGeometry p, int outputs, int batch, Matrix<double> x, Matrix<double> k, Matrix<double> c, Matrix<double> xp, Matrix<double> cp)
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        static T[] Of(double[] values) => values.Select(T.CreateChecked).ToArray();
+        var input = Of(SampleMajor(x));
+        var kernel = Of(RowMajor(k));
+        var cotangent = Of(SampleMajor(c));
+        var cols = new T[ConvolutionKernels.PatchBufferLength(g)];
+        var output = new T[batch * outputs * g.OutputPositions];
+        ConvolutionKernels.Forward<T>(input, kernel, output, outputs, g, batch, cols, false);
+        // Accumulating into a non-zero target must add: start the input VJP's target at 1 and subtract it after.
+        var dx = Enumerable.Repeat(T.One, batch * g.InputSize).ToArray();
+        ConvolutionKernels.InputVjp<T>(cotangent, kernel, dx, outputs, g, batch, cols, true);
+        for (int i = 0; i < dx.Length; i++) dx[i] -= T.One;
+        var dk = new T[outputs * g.PatchSize];
+        ConvolutionKernels.KernelVjp<T>(cotangent, input, dk, outputs, g, batch, cols, T.CreateChecked(-0.5), false);
+        var pin = Of(SampleMajor(xp));
+        var pc = Of(SampleMajor(cp));
+        int outSize = p.Channels * p.OutputPositions;
+        var max = new T[batch * outSize];
+        var argmax = new int[batch * outSize];
+        ConvolutionKernels.MaxPool<T>(pin, max, argmax, p, batch);
+        var maxVjp = new T[batch * p.InputSize];
+        ConvolutionKernels.MaxPoolVjp<T>(pc, argmax, maxVjp, p, batch, false);
+        var avg = new T[batch * outSize];
+        ConvolutionKernels.AvgPool<T>(pin, avg, p, batch);
+        var avgVjp = new T[batch * p.InputSize];
+        ConvolutionKernels.AvgPoolVjp<T>(pc, avgVjp, p, batch, false);
+        return new[] { output, dx, dk, max, maxVjp, avg, avgVjp };
+    }
+
+    /// <summary>A window that does not fit, a negative padding, a pooling padding and short buffers are clear errors.</summary>
+    [Fact]
+    public void BadGeometriesAndBuffersAreClearErrors()
+    {
+        Assert.Contains("does not fit", Assert.Throws<ArgumentException>(() => new ImageGeometry(1, 3, 3, 5, 5).Validate()).Message);
+        Assert.Contains("padding", Assert.Throws<ArgumentException>(() => new ImageGeometry(1, 3, 3, 2, 2, 1, -1).Validate()).Message);
+        var g = new ImageGeometry(2, 5, 5, 3, 3);
+        Assert.Contains("patch buffer", Assert.Throws<ArgumentException>(() =>
+            ConvolutionKernels.Forward<float>(new float[50], new float[18], new float[9], 1, g, 1, new float[3], false)).Message);
+        Assert.Contains("no padding", Assert.Throws<ArgumentException>(() =>
+            ConvolutionKernels.AvgPool<float>(new float[50], new float[50], g with { Padding = 1 }, 1)).Message);
+    }
+}
