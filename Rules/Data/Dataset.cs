@@ -23,15 +23,39 @@ public sealed class Dataset
     private readonly ReadOnlyMemory<byte> pixels;
     private readonly int[] labels;
 
-    private Dataset(string name, ReadOnlyMemory<byte> pixels, int[] labels, int rows, int cols, int classCount, PixelScale scale)
+    private Dataset(string name, ReadOnlyMemory<byte> pixels, int[] labels, int channels, int rows, int cols, int classCount, PixelScale scale)
     {
         Name = name;
         this.pixels = pixels;
         this.labels = labels;
+        Channels = channels;
         Rows = rows;
         Cols = cols;
         ClassCount = classCount;
         Scale = scale;
+    }
+
+    /// <summary>
+    /// A data set of <paramref name="labels"/>.Length images of (<paramref name="channels"/>, <paramref name="rows"/>,
+    /// <paramref name="cols"/>) bytes each, channel after channel, each row-major (CIFAR-10's binary layout, and the
+    /// (channel, row, column) layout of an image input). The pixels are shared, not copied.
+    /// </summary>
+    /// <exception cref="ArgumentException">The pixels are not labels × channels × rows × cols bytes, a size is not positive, or a label is outside [0, classCount).</exception>
+    public static Dataset Create(string name, ReadOnlyMemory<byte> pixels, int[] labels, int channels, int rows, int cols, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (channels < 1 || rows < 1 || cols < 1) throw new ArgumentException($"'{name}': images need positive channels, rows and columns; got ({channels}, {rows}, {cols}).");
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
+        if ((long)labels.Length * channels * rows * cols != pixels.Length)
+        {
+            throw new ArgumentException($"'{name}': {labels.Length} images of ({channels}, {rows}, {cols}) need {(long)labels.Length * channels * rows * cols} bytes, not {pixels.Length}.");
+        }
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classCount) throw new ArgumentException($"'{name}': sample {i} has label {labels[i]}; labels must be 0 to {classCount - 1}.");
+        }
+        return new Dataset(name, pixels, (int[])labels.Clone(), channels, rows, cols, classCount, PixelScale.ZeroToOne);
     }
 
     /// <summary>
@@ -68,7 +92,7 @@ public sealed class Dataset
             }
             values[i] = span[i];
         }
-        return new Dataset(name ?? images.FileName, images.Pixels, values, images.Rows, images.Cols, classCount, PixelScale.ZeroToOne);
+        return new Dataset(name ?? images.FileName, images.Pixels, values, 1, images.Rows, images.Cols, classCount, PixelScale.ZeroToOne);
     }
 
     /// <summary>The data set's name in messages.</summary>
@@ -77,14 +101,17 @@ public sealed class Dataset
     /// <summary>The number of samples.</summary>
     public int Count => labels.Length;
 
+    /// <summary>The channels of each image (1 for MNIST and Fashion-MNIST, 3 for CIFAR-10).</summary>
+    public int Channels { get; }
+
     /// <summary>The rows of each image.</summary>
     public int Rows { get; }
 
     /// <summary>The columns of each image.</summary>
     public int Cols { get; }
 
-    /// <summary>Rows * Cols: the numbers a sample's image takes in a batch.</summary>
-    public int PixelsPerImage => Rows * Cols;
+    /// <summary>Channels * Rows * Cols: the numbers a sample's image takes in a batch.</summary>
+    public int PixelsPerImage => Channels * Rows * Cols;
 
     /// <summary>The number of classes: the length of a sample's one-hot target.</summary>
     public int ClassCount { get; }
@@ -99,7 +126,7 @@ public sealed class Dataset
     public Dataset WithScale(PixelScale scale)
     {
         if (!Enum.IsDefined(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "Unknown pixel scale.");
-        return scale == Scale ? this : new Dataset(Name, pixels, labels, Rows, Cols, ClassCount, scale);
+        return scale == Scale ? this : new Dataset(Name, pixels, labels, Channels, Rows, Cols, ClassCount, scale);
     }
 
     /// <summary>The label of sample <paramref name="sample"/>.</summary>
@@ -116,7 +143,7 @@ public sealed class Dataset
         return pixels.Span.Slice(sample * PixelsPerImage, PixelsPerImage);
     }
 
-    /// <summary>Pixel <paramref name="index"/> (row * Cols + col) of sample <paramref name="sample"/>, scaled by <see cref="Scale"/>.</summary>
+    /// <summary>Pixel <paramref name="index"/> ((channel * Rows + row) * Cols + col) of sample <paramref name="sample"/>, scaled by <see cref="Scale"/>.</summary>
     public float Pixel(int sample, int index)
     {
         CheckSample(sample, nameof(sample));
@@ -177,8 +204,8 @@ public sealed class Dataset
         for (int k = 0; k < samples.Length; k++) destination[k] = labels[samples[k]];
     }
 
-    /// <summary>"60000 images of 28x28, 10 classes".</summary>
-    public override string ToString() => $"{Count} images of {Rows}x{Cols}, {ClassCount} classes";
+    /// <summary>"60000 images of 28x28, 10 classes" (with the channels first when there are several: "3x32x32").</summary>
+    public override string ToString() => $"{Count} images of {(Channels > 1 ? Channels + "x" : "")}{Rows}x{Cols}, {ClassCount} classes";
 
     private void CheckSample(int sample, string parameter)
     {
