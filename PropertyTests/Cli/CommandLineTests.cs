@@ -66,7 +66,7 @@ public sealed class CommandLineTests : IDisposable
         var root = Run("--help").Out;
         foreach (var word in new[] { "demo", "bench", "help", "--eta", "--steps", "--schedule", "--seed", "--batch" }) Assert.Contains(word, root);
         var bench = Run("bench", "--help").Out;
-        foreach (var option in new[] { "--quick", "--json", "--filter", "--no-reference", "--portable", "--gemm", "--blas", "--wait-idle", "--column-split", "--check" }) Assert.Contains(option, bench);
+        foreach (var option in new[] { "--quick", "--json", "--filter", "--no-reference", "--portable", "--no-pack-panels", "--gemm", "--blas", "--wait-idle", "--column-split", "--check" }) Assert.Contains(option, bench);
         var demo = Run("demo", "--help").Out;
         Assert.Contains("[default: 0.1]", demo);
         Assert.Contains("[default: sync]", demo);

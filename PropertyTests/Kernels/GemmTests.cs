@@ -24,6 +24,10 @@ public class GemmTests
         yield return (4, 100, 300);
         yield return (5, 10, 100);
         yield return (3, 784, 17);
+        // Enough rows to pack B's panels (Gemm.PanelRowsThreshold), several k-blocks, column tails.
+        yield return (129, 97, 130);
+        yield return (140, 49, 257);
+        yield return (131, 300, 129);
         for (int i = 0; i < count; i++) yield return (Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)]);
     }
 

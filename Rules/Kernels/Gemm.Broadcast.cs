@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Symbolic.Rules.Kernels;
@@ -93,6 +94,11 @@ public static partial class Gemm
         int rem = n - whole * v;
         int block = m == 1 ? 4 : 3;
         var tailMask = rem > 0 ? Simd.LanesFrom<T>(v - rem) : all;
+        // With many rows of C, each k-block of a column panel of B is packed contiguous first: the kernel then streams
+        // it at unit stride instead of one row of B every ldb elements (which, for ldb a multiple of 512 bytes, maps the
+        // panel onto a few L1 sets and evicts it between C's row blocks).
+        bool pack = PackPanels && m >= PanelRowsThreshold;
+        T[]? panel = pack ? PanelScratch<T>.Get(KBlock * 4 * v) : null;
         // k in blocks of KBlock rows so that a 3-vector panel of B (KBlock x 192 bytes) stays in L1 across C's row blocks.
         for (int p0 = 0; p0 < k || p0 == 0; p0 += KBlock)
         {
@@ -103,17 +109,59 @@ public static partial class Gemm
             int j = 0;
             for (; j + block <= whole; j += block)
             {
-                Columns<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, j * v), ldb, ref Unsafe.Add(ref c, j * v), ldc, m, kc, alphaV, acc, all, block);
+                Panel<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, j * v), ldb, ref Unsafe.Add(ref c, j * v), ldc, m, kc, alphaV, acc, all, block, panel);
             }
             if (whole - j > 0)
             {
-                Columns<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, j * v), ldb, ref Unsafe.Add(ref c, j * v), ldc, m, kc, alphaV, acc, all, whole - j);
+                Panel<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, j * v), ldb, ref Unsafe.Add(ref c, j * v), ldc, m, kc, alphaV, acc, all, whole - j, panel);
             }
             if (rem > 0)
             {
                 int start = n - v;
-                Columns<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, start), ldb, ref Unsafe.Add(ref c, start), ldc, m, kc, alphaV, acc, tailMask, 1);
+                Panel<T>(ref ap, ars, aps, ref Unsafe.Add(ref bp, start), ldb, ref Unsafe.Add(ref c, start), ldc, m, kc, alphaV, acc, tailMask, 1, panel);
             }
+        }
+    }
+
+    // One column panel (vectors wide) over all of C's rows, from B itself or from its packed copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Panel<T>(ref T a, nint ars, nint aps, ref T b, nint ldb, ref T c, nint ldc, int m, int k, Vector512<T> alpha, bool accumulate, Vector512<T> mask, int vectors, T[]? panel)
+        where T : unmanaged
+    {
+        if (panel is null)
+        {
+            Columns<T>(ref a, ars, aps, ref b, ldb, ref c, ldc, m, k, alpha, accumulate, mask, vectors);
+            return;
+        }
+        int width = vectors * Vector512<T>.Count;
+        ref T packed = ref MemoryMarshal.GetArrayDataReference(panel);
+        for (int p = 0; p < k; p++)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p * ldb), width).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref packed, p * width), width));
+        }
+        Columns<T>(ref a, ars, aps, ref packed, width, ref c, ldc, m, k, alpha, accumulate, mask, vectors);
+    }
+
+    /// <summary>
+    /// Whether the NN and TN kernels pack B's column panels before streaming them (with at least
+    /// <see cref="PanelRowsThreshold"/> rows of C). Process-wide, for before/after measurements; true by default.
+    /// </summary>
+    public static bool PackPanels { get; set; } = true;
+
+    /// <summary>The rows of C from which packing a panel of B pays for its copy (it is then read once per 4 rows).</summary>
+    public const int PanelRowsThreshold = 128;
+
+    // A per-thread buffer for one packed panel of B (KBlock rows of up to 4 vectors), apart from Scratch (the NT path's B^T).
+    private static class PanelScratch<T>
+    {
+        [ThreadStatic]
+        private static T[]? buffer;
+
+        public static T[] Get(int length)
+        {
+            var b = buffer;
+            if (b is null || b.Length < length) buffer = b = new T[length];
+            return b;
         }
     }
 
