@@ -107,6 +107,15 @@ internal static class Comparison
         }
     }
 
+    private static Matrix<double> Round(Matrix<double> m) => m.Map(v => (double)(float)v);
+
+    private static (ForwardRecord Record, Gradients Gradients, RelaxationResult Relaxed, ParameterSet Ar) ReferencePasses(ComputationGraph graph, ParameterSet parameters, Batch batch, RelaxationOptions options)
+    {
+        var record = Forward.Run(graph, parameters, batch);
+        var relaxed = ActivationRelaxation.Relax(record, options);
+        return (record, Backprop.Run(record), relaxed, ActivationRelaxation.ParameterUpdates(record, relaxed));
+    }
+
     /// <summary>The batch inputs in input-declaration order, per-sample layout.</summary>
     public static double[][] Inputs(ComputationGraph graph, Batch batch) =>
         graph.InputIds.Select(id => PerSample(batch.Inputs[graph.Nodes[id].Name])).ToArray();
@@ -118,26 +127,34 @@ internal static class Comparison
     public static void AgainstReference(ComputationGraph graph, ParameterSet parameters, Batch batch, RelaxationOptions options,
         IReadOnlyDictionary<string, double[]> got, double tolerance, bool checkIterations)
     {
-        var record = Forward.Run(graph, parameters, batch);
-        var gradients = Backprop.Run(record);
-        var relaxed = ActivationRelaxation.Relax(record, options);
-        var ar = ActivationRelaxation.ParameterUpdates(record, relaxed);
-        Close("loss", got["loss"], new[] { record.LossValue }, tolerance);
+        var (record, gradients, relaxed, ar) = ReferencePasses(graph, parameters, batch, options);
+        // A float32 check (tolerance above 1e-6) also allows what rounding the parameters and batch to float32 moves the
+        // float64 reference itself: products of products (gates squared, then multiplied again) amplify it past any
+        // fixed tolerance on some graphs, and the compiled float32 code can be no closer than that.
+        var rounded = tolerance > 1e-6 ? ReferencePasses(graph, parameters.Map((_, m) => Round(m)),
+            new Batch(batch.Inputs.ToImmutableSortedDictionary(kv => kv.Key, kv => Round(kv.Value)), Round(batch.Targets)), options) : default;
+        void Check(string what, double[] actual, Func<(ForwardRecord Record, Gradients Gradients, RelaxationResult Relaxed, ParameterSet Ar), double[]> of)
+        {
+            var expected = of((record, gradients, relaxed, ar));
+            double allowed = tolerance + (rounded.Record is null ? 0 : 4 * RelativeError(of(rounded), expected));
+            Close(what, actual, expected, allowed);
+        }
+        Check("loss", got["loss"], r => new[] { r.Record.LossValue });
         foreach (var n in graph.Nodes)
         {
             switch (n.Role)
             {
                 case NodeRole.Input:
-                    Close("value of " + n.Name, got["value:" + n.Name], PerSample(record.Values[n.Id]), tolerance);
+                    Check("value of " + n.Name, got["value:" + n.Name], r => PerSample(r.Record.Values[n.Id]));
                     break;
                 case NodeRole.Computed:
-                    Close("value of " + n.Name, got["value:" + n.Name], PerSample(record.Values[n.Id]), tolerance);
-                    Close("adjoint of " + n.Name, got["adjoint:" + n.Name], PerSample(gradients.NodeGradients[n.Id]), tolerance);
-                    Close("unit of " + n.Name, got["unit:" + n.Name], PerSample(relaxed.Units[n.Id]!), tolerance);
+                    Check("value of " + n.Name, got["value:" + n.Name], r => PerSample(r.Record.Values[n.Id]));
+                    Check("adjoint of " + n.Name, got["adjoint:" + n.Name], r => PerSample(r.Gradients.NodeGradients[n.Id]));
+                    Check("unit of " + n.Name, got["unit:" + n.Name], r => PerSample(r.Relaxed.Units[n.Id]!));
                     break;
                 default:
-                    Close("gradient of " + n.Name, got["grad:" + n.Name], RowMajor(gradients.ParameterGradients[n.Name]), tolerance);
-                    Close("AR update of " + n.Name, got["ar:" + n.Name], RowMajor(ar[n.Name]), tolerance);
+                    Check("gradient of " + n.Name, got["grad:" + n.Name], r => RowMajor(r.Gradients.ParameterGradients[n.Name]));
+                    Check("AR update of " + n.Name, got["ar:" + n.Name], r => RowMajor(r.Ar[n.Name]));
                     break;
             }
         }
@@ -156,7 +173,16 @@ internal static class Comparison
             var update = rules[k].Compute(graph, parameters, batch);
             double largest = update.Updates.Names.SelectMany(n => update.Updates[n].Enumerate()).Select(Math.Abs).DefaultIfEmpty(0).Max();
             bool diverged = !double.IsFinite(largest);
+            // An update beyond float32's range (the reference's is finite in float64) cannot be compared in float32: the
+            // compiled step may refuse it or overflow in its fused product; float64 checks these cases.
+            if (scalar == typeof(float) && !diverged && largest > 1e30) continue;
             double sensitivity = scalar == typeof(float) && !diverged ? Float32Sensitivity(graph, parameters, batch, rules[k], update.Updates) : 0;
+            // Rules whose inference is nonlinear in the units (Jacobians at the current units, strict PC) follow a
+            // trajectory that float32 rounding can move by far more than any tolerance: a ReLU's f' at a recomputed
+            // pre-activation near zero flips with one rounding, and the steps after it amplify the jump (seen: 1%
+            // after 5 steps). They are compared in float64 (1e-9), which runs the same generic compiled code.
+            bool nonlinear = rules[k] is PredictiveCodingRule { FixedPrediction: false } || rules[k] is ActivationRelaxationRule { Options.JacobiansAtCurrentUnits: true };
+            if (scalar == typeof(float) && nonlinear) continue;
             double allowed = tolerance + 4 * sensitivity;
             foreach (var optimiser in CompiledHarness.OptimisersFor(scalar))
             {
