@@ -82,7 +82,8 @@ namespace Symbolic.Generators
                 foreach (var p in ParameterNodes)
                 {
                     w.WriteLine();
-                    w.Summary("The " + Describe(g, p) + (p.Op == OpKind.Weight ? ", row-major: element (r, c) at [r * " + Int(p.Shape.Dims[1]) + " + c]." : "."));
+                    w.Summary("The " + Describe(g, p) + (p.Op == OpKind.Weight ? ", row-major: element (r, c) at [r * " + Int(p.Shape.Dims[1]) + " + c]."
+                        : p.Op == OpKind.Kernel ? ", row-major: element (out, in, y, x) at [((out * " + Int(p.Shape.Dims[1]) + " + in) * " + Int(p.Shape.Dims[2]) + " + y) * " + Int(p.Shape.Dims[3]) + " + x]." : "."));
                     w.WriteLine("public " + T + "[] " + names.Member[p.Id] + " => Arrays[" + Int(k++) + "];");
                 }
                 w.WriteLine();

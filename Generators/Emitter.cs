@@ -80,10 +80,12 @@ namespace Symbolic.Generators
             {
                 string call = n.Op switch
                 {
+                    OpKind.Input when n.Shape.Rank == 3 => "builder.Input(" + Str(n.Name) + ", " + GraphNs + ".Shape.Image(" + string.Join(", ", n.Shape.Dims.Select(Int)) + "))",
                     OpKind.Input => "builder.Input(" + Str(n.Name) + ", " + Int(n.Size) + ")",
                     OpKind.Weight => "builder.Weight(" + Str(n.Name) + ", " + Int(n.Shape.Dims[0]) + ", " + Int(n.Shape.Dims[1]) + ")",
                     OpKind.Bias => "builder.Bias(" + Str(n.Name) + ", " + Int(n.Size) + ")",
-                    _ => "builder.Op(" + GraphNs + ".OpKind." + n.Op + ", " + Str(n.Name) + ", " + Scalar.Float64.Literal(n.Alpha) + ", " +
+                    OpKind.Kernel => "builder.Kernel(" + Str(n.Name) + ", " + string.Join(", ", n.Shape.Dims.Select(Int)) + ")",
+                    _ => "builder.Op(" + GraphNs + ".OpKind." + n.Op + ", " + Str(n.Name) + ", " + (n.Constants.Count == 0 ? "global::System.Array.Empty<double>()" : "new double[] { " + string.Join(", ", n.Constants.Select(Scalar.Float64.Literal)) + " }") + ", " +
                          string.Join(", ", n.Inputs.Select(p => "n[" + Int(p) + "]")) + ")",
                 };
                 w.WriteLine("n[" + Int(n.Id) + "] = " + call + ";");

@@ -370,10 +370,23 @@ namespace Symbolic.Generators
                 // Problems with the attribute's arguments are reported at the attribute.
                 var attributeLocation = LocationInfo.From(role.ApplicationSyntaxReference?.GetSyntax(cancellation)) ?? location;
                 var args = role.ConstructorArguments;
-                int expected = kind == "WeightAttribute" ? 2 : 1;
-                if (args.Length != expected || args.Any(a => a.Kind != TypedConstantKind.Primitive || !(a.Value is int)))
+                bool countFits = kind switch
                 {
-                    Report(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, name, "[" + roleName + "] takes " + (expected == 2 ? "two integer constants (rows, columns)" : "one integer constant (length)"));
+                    "WeightAttribute" => args.Length == 2,
+                    "KernelAttribute" => args.Length == 4,
+                    "InputAttribute" => args.Length == 1 || args.Length == 3,
+                    _ => args.Length == 1,
+                };
+                if (!countFits || args.Any(a => a.Kind != TypedConstantKind.Primitive || !(a.Value is int)))
+                {
+                    string takes = kind switch
+                    {
+                        "WeightAttribute" => "two integer constants (rows, columns)",
+                        "KernelAttribute" => "four integer constants (out channels, in channels, height, width)",
+                        "InputAttribute" => "one integer constant (length) or three (channels, height, width)",
+                        _ => "one integer constant (length)",
+                    };
+                    Report(DiagnosticDescriptors.InvalidAttributeArgument, attributeLocation, name, "[" + roleName + "] takes " + takes);
                     return false;
                 }
                 var dims = args.Select(a => (int)a.Value!).ToArray();
@@ -394,8 +407,9 @@ namespace Symbolic.Generators
                 NodeRef node;
                 try
                 {
-                    node = kind == "InputAttribute" ? builder.Input(name, dims[0])
+                    node = kind == "InputAttribute" ? (dims.Length == 3 ? builder.Input(name, Shape.Image(dims[0], dims[1], dims[2])) : builder.Input(name, dims[0]))
                         : kind == "WeightAttribute" ? builder.Weight(name, dims[0], dims[1])
+                        : kind == "KernelAttribute" ? builder.Kernel(name, dims[0], dims[1], dims[2], dims[3])
                         : builder.Bias(name, dims[0]);
                 }
                 catch (GraphBuildException e)
@@ -418,7 +432,8 @@ namespace Symbolic.Generators
             }
 
             private static bool IsRole(string attributeName) =>
-                attributeName == AttributeNamespace + "InputAttribute" || attributeName == AttributeNamespace + "WeightAttribute" || attributeName == AttributeNamespace + "BiasAttribute";
+                attributeName == AttributeNamespace + "InputAttribute" || attributeName == AttributeNamespace + "WeightAttribute" || attributeName == AttributeNamespace + "BiasAttribute" ||
+                attributeName == AttributeNamespace + "KernelAttribute";
 
             /// <summary>Binds an expression to a node; <paramref name="name"/> names the node it makes (empty: make a fresh name).</summary>
             private NodeRef? Bind(ExpressionSyntax expression, string name)
@@ -443,12 +458,13 @@ namespace Symbolic.Generators
                         if (binary.IsKind(SyntaxKind.MultiplyExpression))
                         {
                             return left.Node.Op == OpKind.Weight
-                                ? Make(OpKind.MatVec, name, 0.0, binary, left, right)
-                                : Make(OpKind.Mul, name, 0.0, binary, left, right);
+                                ? Make(OpKind.MatVec, name, NoConstants, binary, left, right)
+                                : Make(OpKind.Mul, name, NoConstants, binary, left, right);
                         }
-                        if (left.Node.Op == OpKind.Bias && right.Node.Op != OpKind.Bias) return Make(OpKind.BiasAdd, name, 0.0, binary, right, left);
-                        if (right.Node.Op == OpKind.Bias) return Make(OpKind.BiasAdd, name, 0.0, binary, left, right);
-                        return Make(OpKind.Add, name, 0.0, binary, left, right);
+                        // A bias added to an image is per channel.
+                        if (left.Node.Op == OpKind.Bias && right.Node.Op != OpKind.Bias) return Make(right.Shape.Rank == 3 ? OpKind.ChannelBiasAdd : OpKind.BiasAdd, name, NoConstants, binary, right, left);
+                        if (right.Node.Op == OpKind.Bias) return Make(left.Shape.Rank == 3 ? OpKind.ChannelBiasAdd : OpKind.BiasAdd, name, NoConstants, binary, left, right);
+                        return Make(OpKind.Add, name, NoConstants, binary, left, right);
                     }
                     case InvocationExpressionSyntax invocation:
                         return Invoke(invocation, name);
@@ -484,7 +500,7 @@ namespace Symbolic.Generators
                     }
                 }
                 // Constant arguments (a leaky ReLU's slope) follow the node arguments and must be compile-time numbers.
-                double alpha = 0.0;
+                var constants = new double[op.Constants.Count];
                 int nodeArguments = arguments.Count - op.Constants.Count;
                 if (op.Constants.Count > 0)
                 {
@@ -499,12 +515,15 @@ namespace Symbolic.Generators
                     {
                         var expression = arguments[nodeArguments + c].Expression;
                         var constant = bodyModel!.GetConstantValue(expression, cancellation);
-                        if (!constant.HasValue || !(constant.Value is double || constant.Value is float || constant.Value is int || constant.Value is long || constant.Value is decimal))
+                        bool integral = constant.HasValue && (constant.Value is int || constant.Value is long || constant.Value is short || constant.Value is byte || constant.Value is sbyte || constant.Value is ushort || constant.Value is uint);
+                        bool numeric = integral || (constant.HasValue && (constant.Value is double || constant.Value is float || constant.Value is decimal || constant.Value is ulong));
+                        if (op.Constants[c].IsInteger ? !integral : !numeric)
                         {
-                            Report(DiagnosticDescriptors.InvalidOpArgument, expression, "The " + op.Constants[c].Name + " '" + Short(expression) + "' of " + opName + " must be a numeric constant");
+                            Report(DiagnosticDescriptors.InvalidOpArgument, expression, "The " + op.Constants[c].Name + " '" + Short(expression) + "' of " + opName + " must be " +
+                                (op.Constants[c].IsInteger ? "an integer constant" : "a numeric constant"));
                             return null;
                         }
-                        alpha = Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture);
+                        constants[c] = Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture);
                     }
                 }
                 var parents = new NodeRef[nodeArguments];
@@ -515,7 +534,7 @@ namespace Symbolic.Generators
                     if (parent is null) ok = false;
                     else parents[i] = parent;
                 }
-                return ok ? Make(op.Kind, name, alpha, invocation, parents) : null;
+                return ok ? Make(op.Kind, name, constants, invocation, parents) : null;
             }
 
             /// <summary>How many node arguments an op takes, for messages: "a value", "2 values", "at least 2 values".</summary>
@@ -530,14 +549,16 @@ namespace Symbolic.Generators
                 op.DeclarationName + "(" + string.Join(", ", op.Arguments.Select(a => a.Name)
                     .Concat(op.Constants.Select(c => c.Example.ToString("R", CultureInfo.InvariantCulture)))) + ")";
 
-            private NodeRef? Make(OpKind op, string name, double alpha, SyntaxNode at, params NodeRef[] parents)
+            private static readonly double[] NoConstants = new double[0];
+
+            private NodeRef? Make(OpKind op, string name, double[] constants, SyntaxNode at, params NodeRef[] parents)
             {
                 string nodeName = name.Length > 0 ? name : Fresh(owner + "_" + op.ToString().ToLowerInvariant());
                 var location = LocationInfo.From(at);
                 locations[nodeName] = location;
                 try
                 {
-                    return builder.Op(op, nodeName, alpha, parents);
+                    return builder.Op(op, nodeName, constants, parents);
                 }
                 catch (GraphBuildException e)
                 {

@@ -38,6 +38,11 @@ namespace Symbolic.Generators
             [OpKind.Relu] = new ElementwiseLowering("Relu"),
             [OpKind.LeakyRelu] = new ElementwiseLowering("LeakyRelu"),
             [OpKind.Softplus] = new ElementwiseLowering("Softplus"),
+            [OpKind.Conv2d] = new Conv2dLowering(),
+            [OpKind.ChannelBiasAdd] = new ChannelBiasAddLowering(),
+            [OpKind.MaxPool] = new PoolLowering(max: true),
+            [OpKind.AvgPool] = new PoolLowering(max: false),
+            [OpKind.Flatten] = new FlattenLowering(),
         };
 
         /// <summary>The ops that have a lowering.</summary>

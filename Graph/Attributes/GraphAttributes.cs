@@ -13,15 +13,59 @@ namespace Symbolic.Graph
         public LossKind Loss { get; set; } = LossKind.SquaredError;
     }
 
-    /// <summary>Declares a <c>Forward</c> parameter as a per-sample input vector of a given length.</summary>
+    /// <summary>Declares a <c>Forward</c> parameter as a per-sample input: a vector of a given length, or an image (channels, height, width).</summary>
     [AttributeUsage(AttributeTargets.Parameter, Inherited = false, AllowMultiple = false)]
     public sealed class InputAttribute : Attribute
     {
-        /// <summary>Declares an input of <paramref name="length"/> elements.</summary>
+        /// <summary>Declares an input vector of <paramref name="length"/> elements.</summary>
         public InputAttribute(int length) => Length = length;
 
-        /// <summary>The input's length.</summary>
+        /// <summary>Declares an input image of <paramref name="channels"/> by <paramref name="height"/> by <paramref name="width"/>, stored (channel, row, column) row-major.</summary>
+        public InputAttribute(int channels, int height, int width)
+        {
+            Channels = channels;
+            Height = height;
+            Width = width;
+            Length = channels * height * width;
+        }
+
+        /// <summary>The input's length (for an image, channels × height × width).</summary>
         public int Length { get; }
+
+        /// <summary>An image's channels (0 for a vector).</summary>
+        public int Channels { get; }
+
+        /// <summary>An image's height (0 for a vector).</summary>
+        public int Height { get; }
+
+        /// <summary>An image's width (0 for a vector).</summary>
+        public int Width { get; }
+    }
+
+    /// <summary>Declares a <c>Forward</c> parameter as a trainable convolution kernel [out channels, in channels, height, width].</summary>
+    [AttributeUsage(AttributeTargets.Parameter, Inherited = false, AllowMultiple = false)]
+    public sealed class KernelAttribute : Attribute
+    {
+        /// <summary>Declares a kernel of <paramref name="outputs"/> by <paramref name="inputs"/> channels, <paramref name="height"/> by <paramref name="width"/>.</summary>
+        public KernelAttribute(int outputs, int inputs, int height, int width)
+        {
+            Outputs = outputs;
+            Inputs = inputs;
+            Height = height;
+            Width = width;
+        }
+
+        /// <summary>Output channels.</summary>
+        public int Outputs { get; }
+
+        /// <summary>Input channels.</summary>
+        public int Inputs { get; }
+
+        /// <summary>Window height.</summary>
+        public int Height { get; }
+
+        /// <summary>Window width.</summary>
+        public int Width { get; }
     }
 
     /// <summary>Declares a <c>Forward</c> parameter as a trainable weight matrix of given rows and columns.</summary>

@@ -152,7 +152,7 @@ namespace Symbolic.Graph
                 {
                     if (p < 0 || p >= i) throw new GraphBuildException(node.Name, "Node '" + node.Name + "' refers to unknown node #" + p + " (parents must be added before their children).");
                 }
-                var expected = OpRules.InferShape(node.Name, node.Op, node.Inputs.Select(p => list[p]).ToList(), node.Shape, node.Alpha);
+                var expected = OpRules.InferShape(node.Name, node.Op, node.Inputs.Select(p => list[p]).ToList(), node.Shape, node.Constants.AsImmutableArray());
                 if (!expected.Equals(node.Shape)) throw new GraphBuildException(node.Name, "Node '" + node.Name + "' declares shape " + node.Shape + " but its op " + node.Op + " gives " + expected + ".");
             }
             if (outputId < 0 || outputId >= list.Length) throw new GraphBuildException("output", "The output id " + outputId + " is not a node of graph '" + name + "'.");

@@ -72,6 +72,24 @@ namespace Symbolic.Graph
         /// <summary>Adds a bias vector parameter of <paramref name="length"/> elements.</summary>
         public NodeRef Bias(string name, int length) => Leaf(name, OpKind.Bias, Dims(name, length));
 
+        /// <summary>Adds a convolution kernel parameter of <paramref name="outputs"/> by <paramref name="inputs"/> channels by <paramref name="height"/> by <paramref name="width"/>.</summary>
+        public NodeRef Kernel(string name, int outputs, int inputs, int height, int width) => Leaf(name, OpKind.Kernel, Dims(name, outputs, inputs, height, width));
+
+        /// <summary>Adds the convolution of an image by a kernel with a stride and zero padding on every side.</summary>
+        public NodeRef Conv2d(NodeRef kernel, NodeRef input, int stride = 1, int padding = 0, string? name = null) => Add(name, OpKind.Conv2d, new double[] { stride, padding }, kernel, input);
+
+        /// <summary>Adds max-pooling of every channel over square windows of <paramref name="window"/> with a stride (the window, when omitted).</summary>
+        public NodeRef MaxPool(NodeRef input, int window, int? stride = null, string? name = null) => Add(name, OpKind.MaxPool, new double[] { window, stride ?? window }, input);
+
+        /// <summary>Adds average-pooling of every channel over square windows of <paramref name="window"/> with a stride (the window, when omitted).</summary>
+        public NodeRef AvgPool(NodeRef input, int window, int? stride = null, string? name = null) => Add(name, OpKind.AvgPool, new double[] { window, stride ?? window }, input);
+
+        /// <summary>Adds an image as a vector in (channel, row, column) order.</summary>
+        public NodeRef Flatten(NodeRef input, string? name = null) => Add(name, OpKind.Flatten, System.Array.Empty<double>(), input);
+
+        /// <summary>Adds a per-channel bias [channels] to every position of an image.</summary>
+        public NodeRef ChannelBiasAdd(NodeRef input, NodeRef bias, string? name = null) => Add(name, OpKind.ChannelBiasAdd, System.Array.Empty<double>(), input, bias);
+
         /// <summary>Adds W x.</summary>
         public NodeRef MatVec(NodeRef weight, NodeRef input, string? name = null) => Add(name, OpKind.MatVec, 0.0, weight, input);
 
@@ -118,6 +136,9 @@ namespace Symbolic.Graph
         /// </summary>
         public NodeRef Op(OpKind op, string? name, double alpha, params NodeRef[] parents) => Add(name, op, alpha, parents);
 
+        /// <summary>Adds a node of any op with its constant arguments in the order its descriptor lists them (empty for ops without any).</summary>
+        public NodeRef Op(OpKind op, string? name, double[] constants, params NodeRef[] parents) => Add(name, op, constants ?? System.Array.Empty<double>(), parents);
+
         /// <summary>Closes the graph with <paramref name="loss"/> on <paramref name="output"/> and returns the immutable graph.</summary>
         /// <exception cref="GraphBuildException">The output is not a computed vector, or some node does not reach it.</exception>
         public ComputationGraph Build(NodeRef output, LossKind loss)
@@ -130,20 +151,27 @@ namespace Symbolic.Graph
         {
             string checkedName = ClaimName(name, op);
             var node = new Node(nodes.Count, checkedName, op, EquatableArray<int>.Empty, shape);
-            OpRules.Descriptor(checkedName, op).InferShape(checkedName, new Node[0], shape, 0.0);
+            OpRules.Descriptor(checkedName, op).InferShape(checkedName, new Node[0], shape, System.Array.Empty<double>());
             nodes.Add(node);
             return new NodeRef(this, node);
         }
 
+        // The single-constant form: an op without constants takes alpha 0 (any other value is an error, never dropped).
         private NodeRef Add(string? name, OpKind op, double alpha, params NodeRef[] parents)
+        {
+            bool takesNone = OpTable.TryGet(op, out var descriptor) && descriptor.Constants.Count == 0;
+            return Add(name, op, takesNone && alpha == 0.0 ? System.Array.Empty<double>() : new[] { alpha }, parents);
+        }
+
+        private NodeRef Add(string? name, OpKind op, double[] constants, params NodeRef[] parents)
         {
             string label = name ?? op.ToString().ToLowerInvariant() + nodes.Count.ToString(CultureInfo.InvariantCulture);
             if (parents == null) throw new GraphBuildException(label, op + " '" + label + "' was given no arguments.");
             foreach (var p in parents) Check(p, label);
             var parentNodes = parents.Select(p => p.Node).ToList();
-            var shape = OpRules.Descriptor(label, op).InferShape(label, parentNodes, Shape.Vector(1), alpha);
+            var shape = OpRules.Descriptor(label, op).InferShape(label, parentNodes, Shape.Vector(1), constants);
             string checkedName = ClaimName(label, op);
-            var node = new Node(nodes.Count, checkedName, op, parents.Select(p => p.Id).ToEquatableArray(), shape, alpha);
+            var node = new Node(nodes.Count, checkedName, op, parents.Select(p => p.Id).ToEquatableArray(), shape, constants.ToEquatableArray());
             nodes.Add(node);
             return new NodeRef(this, node);
         }

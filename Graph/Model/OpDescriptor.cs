@@ -5,8 +5,9 @@ using System.Linq;
 namespace Symbolic.Graph
 {
     /// <summary>
-    /// What a node argument of an op must be. Every op accepts the call in which each per-sample argument is a vector of one
-    /// width n, each weight is [n, n] and each bias is [n], so a test can construct any op from its argument roles alone.
+    /// What a node argument of an op must be. Every vector op accepts the call in which each per-sample argument is a vector of
+    /// one width n, each weight is [n, n] and each bias is [n]; the image ops (a kernel argument, or an image-only input) take
+    /// images instead.
     /// </summary>
 #if SYMBOLIC_GENERATOR
     internal
@@ -21,6 +22,8 @@ namespace Symbolic.Graph
         Weight,
         /// <summary>A bias-vector parameter.</summary>
         Bias,
+        /// <summary>A convolution-kernel parameter [out, in, height, width].</summary>
+        Kernel,
     }
 
     /// <summary>One node argument of an op: its name in the declaration vocabulary, its role, and whether it repeats.</summary>
@@ -57,8 +60,9 @@ namespace Symbolic.Graph
     }
 
     /// <summary>
-    /// A constant (compile-time) argument that follows an op's node arguments, such as the slope of a leaky ReLU. The model
-    /// stores a node's constant in <see cref="Node.Alpha"/>, so an op has at most one.
+    /// A constant (compile-time) argument that follows an op's node arguments, such as the slope of a leaky ReLU or a
+    /// convolution's stride. The model stores a node's constants in <see cref="Node.Constants"/>, in the descriptor's order;
+    /// an integer constant is held as a double that is a whole number.
     /// </summary>
 #if SYMBOLIC_GENERATOR
     internal
@@ -70,13 +74,20 @@ namespace Symbolic.Graph
         private readonly Func<double, bool> isValid;
 
         /// <summary>A constant named <paramref name="name"/>, valid where <paramref name="isValid"/> holds, which <paramref name="validRange"/> states in words.</summary>
-        public ConstantArgument(string name, double example, string validRange, Func<double, bool> isValid)
+        public ConstantArgument(string name, double example, string validRange, Func<double, bool> isValid, bool isInteger = false)
         {
             Name = name;
             Example = example;
             ValidRange = validRange;
-            this.isValid = isValid;
+            IsInteger = isInteger;
+            this.isValid = isInteger ? (v => v == Math.Floor(v) && v >= int.MinValue && v <= int.MaxValue && isValid(v)) : isValid;
         }
+
+        /// <summary>True for a whole-number constant (a stride, a padding, a window), declared as an <c>int</c>.</summary>
+        public bool IsInteger { get; }
+
+        /// <summary>The C# type the declaration vocabulary gives the constant.</summary>
+        public string TypeName => IsInteger ? "int" : "double";
 
         /// <summary>The parameter name in the generated vocabulary method and in messages (e.g. "slope").</summary>
         public string Name { get; }
@@ -87,11 +98,11 @@ namespace Symbolic.Graph
         /// <summary>The valid values as messages print them (e.g. "[0, 1)").</summary>
         public string ValidRange { get; }
 
-        /// <summary>True when <paramref name="value"/> is a valid constant (NaN never is).</summary>
+        /// <summary>True when <paramref name="value"/> is a valid constant (NaN never is; an integer constant must be a whole number).</summary>
         public bool IsValid(double value) => isValid(value);
 
         /// <inheritdoc/>
-        public override string ToString() => "double " + Name;
+        public override string ToString() => TypeName + " " + Name;
     }
 
     /// <summary>
@@ -149,15 +160,15 @@ namespace Symbolic.Graph
 #endif
     sealed class OpDescriptor
     {
-        private readonly Func<OpDescriptor, string, IReadOnlyList<Node>, Shape, Shape> inferShape;
+        private readonly Func<OpDescriptor, string, IReadOnlyList<Node>, Shape, IReadOnlyList<double>, Shape> inferShape;
 
         internal OpDescriptor(OpKind kind, NodeRole role, string? declarationName, string summary, OpArgument[] arguments,
-            Func<OpDescriptor, string, IReadOnlyList<Node>, Shape, Shape> inferShape,
-            ConstantArgument[]? constants = null, ScalarFunction? elementwise = null, int? layerInteriorArgument = null)
+            Func<OpDescriptor, string, IReadOnlyList<Node>, Shape, IReadOnlyList<double>, Shape> inferShape,
+            ConstantArgument[]? constants = null, ScalarFunction? elementwise = null, int? layerInteriorArgument = null, int? perSampleRank = null)
         {
             constants ??= Array.Empty<ConstantArgument>();
-            // One constant is all a node can carry (Node.Alpha); a second would be silently lost.
-            if (constants.Length > 1) throw new ArgumentException(kind + " declares " + constants.Length + " constant arguments; a node stores only one (Node.Alpha).", nameof(constants));
+            // The scalar functions take one constant (Node.Alpha); an elementwise op with more would lose the rest.
+            if (elementwise is not null && constants.Length > 1) throw new ArgumentException(kind + " is elementwise with " + constants.Length + " constant arguments; a scalar function takes one.", nameof(constants));
             if (arguments.Take(arguments.Length - 1).Any(a => a.IsVariadic)) throw new ArgumentException(kind + ": only the last node argument can be variadic.", nameof(arguments));
             Kind = kind;
             Role = role;
@@ -167,11 +178,12 @@ namespace Symbolic.Graph
             Constants = constants;
             Elementwise = elementwise;
             LayerInteriorArgument = layerInteriorArgument;
+            PerSampleRank = perSampleRank;
             this.inferShape = inferShape;
             MinArity = arguments.Sum(a => a.MinimumCount);
             MaxArity = arguments.Any(a => a.IsVariadic) ? int.MaxValue : arguments.Length;
             Signature = declarationName is null ? null
-                : "(" + string.Join(", ", arguments.Select(a => (a.IsVariadic ? "params Node[] " : "Node ") + a.Name).Concat(constants.Select(c => "double " + c.Name))) + ")";
+                : "(" + string.Join(", ", arguments.Select(a => (a.IsVariadic ? "params Node[] " : "Node ") + a.Name).Concat(constants.Select(c => c.ToString()))) + ")";
         }
 
         /// <summary>The op.</summary>
@@ -192,7 +204,7 @@ namespace Symbolic.Graph
         /// <summary>The node arguments in order; a variadic one is last.</summary>
         public IReadOnlyList<OpArgument> Arguments { get; }
 
-        /// <summary>The constant arguments that follow the node arguments (today at most one: the slope of a leaky ReLU).</summary>
+        /// <summary>The constant arguments that follow the node arguments (a leaky ReLU's slope; a convolution's stride and padding).</summary>
         public IReadOnlyList<ConstantArgument> Constants { get; }
 
         /// <summary>The fewest node arguments the op takes.</summary>
@@ -216,6 +228,12 @@ namespace Symbolic.Graph
         /// </summary>
         public int? LayerInteriorArgument { get; }
 
+        /// <summary>
+        /// The rank every per-sample argument must have: 1 for the vector ops (a matrix product, a bias-add), 3 for the image
+        /// ops (convolution, pooling, per-channel bias, flatten); null when any shape is accepted (elementwise ops, sums, gates).
+        /// </summary>
+        public int? PerSampleRank { get; }
+
         /// <summary>The argument that node argument number <paramref name="index"/> binds to (a variadic last argument takes the rest).</summary>
         /// <exception cref="ArgumentOutOfRangeException">The op takes fewer arguments.</exception>
         public OpArgument ArgumentAt(int index)
@@ -226,24 +244,29 @@ namespace Symbolic.Graph
         }
 
         /// <summary>The values of <paramref name="node"/>'s constant arguments, in order.</summary>
-        public IReadOnlyList<double> ConstantValues(Node node) => Constants.Count == 0 ? Array.Empty<double>() : new[] { node.Alpha };
+        public IReadOnlyList<double> ConstantValues(Node node) => node.Constants.AsImmutableArray();
 
         /// <summary>
-        /// The shape a node of this op has given its parents and its constant, or a <see cref="GraphBuildException"/> naming the node
+        /// The shape a node of this op has given its parents and its constants, or a <see cref="GraphBuildException"/> naming the node
         /// and the shapes or values that do not fit. Leaf ops keep their declared shape.
         /// </summary>
-        public Shape InferShape(string name, IReadOnlyList<Node> parents, Shape declared, double alpha)
+        public Shape InferShape(string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
-            var shape = inferShape(this, name, parents, declared);
-            foreach (var constant in Constants)
+            if (constants.Count != Constants.Count)
             {
-                if (!constant.IsValid(alpha))
+                throw new GraphBuildException(name, Kind + " '" + name + "' has " + constants.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " constant arguments; it takes " +
+                    (Constants.Count == 0 ? "none" : Constants.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " (" + string.Join(", ", Constants.Select(c => c.ToString())) + ")") + ".");
+            }
+            for (int i = 0; i < Constants.Count; i++)
+            {
+                var constant = Constants[i];
+                if (!constant.IsValid(constants[i]))
                 {
-                    throw new GraphBuildException(name, Kind + " '" + name + "' has " + constant.Name + " " + alpha.ToString(System.Globalization.CultureInfo.InvariantCulture) +
-                        "; the " + constant.Name + " must be in " + constant.ValidRange + ".");
+                    throw new GraphBuildException(name, Kind + " '" + name + "' has " + constant.Name + " " + constants[i].ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                        "; the " + constant.Name + " must be " + (constant.IsInteger ? "a whole number " : "") + "in " + constant.ValidRange + ".");
                 }
             }
-            return shape;
+            return inferShape(this, name, parents, declared, constants);
         }
 
         /// <inheritdoc/>

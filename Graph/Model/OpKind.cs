@@ -36,6 +36,18 @@ namespace Symbolic.Graph
         LeakyRelu,
         /// <summary>Softplus, log(1 + e^x).</summary>
         Softplus,
+        /// <summary>A trainable convolution kernel [out channels, in channels, height, width].</summary>
+        Kernel,
+        /// <summary>2-D convolution of an image (channels, height, width) by a kernel parameter, with a constant stride and zero padding.</summary>
+        Conv2d,
+        /// <summary>Max-pooling of each channel of an image over square windows with a constant stride.</summary>
+        MaxPool,
+        /// <summary>Average-pooling of each channel of an image over square windows with a constant stride.</summary>
+        AvgPool,
+        /// <summary>An image as a vector, in (channel, row, column) order.</summary>
+        Flatten,
+        /// <summary>Adds a bias parameter [channels] to every position of its channel of an image.</summary>
+        ChannelBiasAdd,
     }
 
     /// <summary>The loss that closes a graph, applied to the output node against a target of the same shape.</summary>

@@ -14,10 +14,10 @@ namespace Symbolic.Graph
     {
         /// <summary>
         /// The shape a node of op <paramref name="op"/> has given its parents, or a <see cref="GraphBuildException"/>
-        /// naming the node and the shapes that do not fit. Leaf ops (input, weight, bias) keep their declared shape.
+        /// naming the node and the shapes that do not fit. Leaf ops (input, weight, bias, kernel) keep their declared shape.
         /// </summary>
-        public static Shape InferShape(string name, OpKind op, IReadOnlyList<Node> parents, Shape declared, double alpha) =>
-            Descriptor(name, op).InferShape(name, parents, declared, alpha);
+        public static Shape InferShape(string name, OpKind op, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants) =>
+            Descriptor(name, op).InferShape(name, parents, declared, constants);
 
         /// <summary>The descriptor of the op of node <paramref name="name"/>, or a <see cref="GraphBuildException"/> for an op the table does not know.</summary>
         internal static OpDescriptor Descriptor(string name, OpKind op) =>

@@ -26,6 +26,7 @@ namespace Symbolic.Graph
                 new OpDescriptor(OpKind.Input, NodeRole.Input, null, "a per-sample input vector fed from the batch.", Array.Empty<OpArgument>(), Leaf),
                 new OpDescriptor(OpKind.Weight, NodeRole.Parameter, null, "a trainable weight matrix [rows, cols].", Array.Empty<OpArgument>(), WeightShape),
                 new OpDescriptor(OpKind.Bias, NodeRole.Parameter, null, "a trainable bias vector [n].", Array.Empty<OpArgument>(), BiasShape),
+                new OpDescriptor(OpKind.Kernel, NodeRole.Parameter, null, "a trainable convolution kernel [out, in, height, width].", Array.Empty<OpArgument>(), KernelShape),
                 // The computed ops in the order of the generated vocabulary (and of SYM007's list).
                 Elementwise(OpKind.Relu, "Relu", "the rectified linear unit, max(x, 0).", x, new ScalarFunction(
                     (_, v) => v > 0 ? v : 0.0,
@@ -52,16 +53,28 @@ namespace Symbolic.Graph
                         (alpha, y) => y > 0 ? y : y / alpha,
                         alpha => alpha > 0),
                     new ConstantArgument("slope", 0.01, "[0, 1)", alpha => alpha >= 0 && alpha < 1)),
-                new OpDescriptor(OpKind.Concat, NodeRole.Computed, "Concat", "the concatenation of vectors.",
+                new OpDescriptor(OpKind.Concat, NodeRole.Computed, "Concat", "the concatenation of vectors, or of images of one height and width along their channels.",
                     new[] { new OpArgument("parts", ArgumentRole.PerSample, isVariadic: true, minimumCount: 1) }, ConcatShape),
                 new OpDescriptor(OpKind.Add, NodeRole.Computed, "Add", "the elementwise sum of two or more values.",
                     new[] { new OpArgument("terms", ArgumentRole.PerSample, isVariadic: true, minimumCount: 2) }, EqualShapes),
                 new OpDescriptor(OpKind.Mul, NodeRole.Computed, "Mul", "the elementwise product of two values (a gate).",
                     new[] { new OpArgument("left", ArgumentRole.PerSample), new OpArgument("right", ArgumentRole.PerSample) }, EqualShapes),
                 new OpDescriptor(OpKind.MatVec, NodeRole.Computed, "MatVec", "the product of a weight matrix and a vector.",
-                    new[] { new OpArgument("weight", ArgumentRole.Weight), x }, MatVecShape),
+                    new[] { new OpArgument("weight", ArgumentRole.Weight), x }, MatVecShape, perSampleRank: 1),
                 new OpDescriptor(OpKind.BiasAdd, NodeRole.Computed, "BiasAdd", "the addition of a bias to a vector.",
-                    new[] { x, new OpArgument("bias", ArgumentRole.Bias) }, BiasAddShape, layerInteriorArgument: 0),
+                    new[] { x, new OpArgument("bias", ArgumentRole.Bias) }, BiasAddShape, layerInteriorArgument: 0, perSampleRank: 1),
+                new OpDescriptor(OpKind.Conv2d, NodeRole.Computed, "Conv2d", "the convolution of an image by a kernel with a stride and zero padding on every side.",
+                    new[] { new OpArgument("kernel", ArgumentRole.Kernel), x }, Conv2dShape,
+                    new[] { Stride, new ConstantArgument("padding", 0, "[0, " + MaxWindow.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]", v => v >= 0 && v <= MaxWindow, isInteger: true) }, perSampleRank: 3),
+                new OpDescriptor(OpKind.ChannelBiasAdd, NodeRole.Computed, "ChannelBiasAdd", "the addition of a per-channel bias to every position of an image.",
+                    new[] { x, new OpArgument("bias", ArgumentRole.Bias) }, ChannelBiasAddShape, layerInteriorArgument: 0, perSampleRank: 3),
+                new OpDescriptor(OpKind.MaxPool, NodeRole.Computed, "MaxPool", "the maximum of each channel over square windows with a stride.",
+                    new[] { x }, PoolShape, new[] { Window, Stride }, perSampleRank: 3),
+                new OpDescriptor(OpKind.AvgPool, NodeRole.Computed, "AvgPool", "the mean of each channel over square windows with a stride.",
+                    new[] { x }, PoolShape, new[] { Window, Stride }, perSampleRank: 3),
+                // A flatten only reshapes: its producer (a pool's or a conv layer's output) shares its unit, as the paper's layers do.
+                new OpDescriptor(OpKind.Flatten, NodeRole.Computed, "Flatten", "an image as a vector in (channel, row, column) order.",
+                    new[] { x }, FlattenShape, layerInteriorArgument: 0, perSampleRank: 3),
             };
 
             ByKind = new OpDescriptor?[All.Max(d => (int)d.Kind) + 1];
@@ -116,31 +129,111 @@ namespace Symbolic.Graph
             return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " and " + list[list.Count - 1];
         }
 
+        /// <summary>The largest window, stride or padding a declaration may give (larger ones are typos, and keep products in range).</summary>
+        internal const int MaxWindow = 4096;
+
+        private static readonly ConstantArgument Stride = new ConstantArgument("stride", 1, "[1, " + MaxWindow.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]", v => v >= 1 && v <= MaxWindow, isInteger: true);
+
+        private static readonly ConstantArgument Window = new ConstantArgument("window", 2, "[1, " + MaxWindow.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]", v => v >= 1 && v <= MaxWindow, isInteger: true);
+
         private static OpDescriptor Elementwise(OpKind kind, string declarationName, string summary, OpArgument argument, ScalarFunction function, ConstantArgument? constant = null) =>
             new OpDescriptor(kind, NodeRole.Computed, declarationName, summary, new[] { argument }, SameAsArgument,
                 constant is null ? null : new[] { constant }, function, layerInteriorArgument: 0);
 
-        private static Shape Leaf(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape Leaf(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             return declared;
         }
 
-        private static Shape WeightShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape WeightShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             if (declared.Rank != 2) throw new GraphBuildException(name, "Weight '" + name + "' has shape " + declared + "; a weight is a matrix [rows, cols].");
             return declared;
         }
 
-        private static Shape BiasShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape BiasShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             if (!declared.IsVector) throw new GraphBuildException(name, "Bias '" + name + "' has shape " + declared + "; a bias is a vector [n].");
             return declared;
         }
 
-        private static Shape MatVecShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape KernelShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            if (declared.Rank != 4) throw new GraphBuildException(name, "Kernel '" + name + "' has shape " + declared + "; a kernel is [out channels, in channels, height, width].");
+            return declared;
+        }
+
+        /// <summary>Rejects an argument that is not an image (channels, height, width).</summary>
+        private static void Image(string name, OpDescriptor op, Node x, string what)
+        {
+            OpRules.PerSample(name, op, x, what);
+            if (x.Shape.Rank != 3) throw new GraphBuildException(name, op.Kind + " '" + name + "': input '" + x.Name + "' has shape " + x.Shape + "; it must be an image [channels, height, width].");
+        }
+
+        /// <summary>Output positions along one axis: (size + 2 padding - window) / stride + 1, or an error when the window does not fit.</summary>
+        private static int Positions(string name, OpDescriptor op, Node x, int size, int window, int stride, int padding, string axis)
+        {
+            if (size + 2 * padding < window)
+            {
+                throw new GraphBuildException(name, op.Kind + " '" + name + "': its " + window.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-wide window does not fit the " + axis + " of input '" + x.Name + "' " + x.Shape +
+                    (padding > 0 ? " padded by " + padding.ToString(System.Globalization.CultureInfo.InvariantCulture) : "") + ".");
+            }
+            return (size + 2 * padding - window) / stride + 1;
+        }
+
+        private static Shape Conv2dShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            var k = parents[0];
+            var x = parents[1];
+            if (k.Op != OpKind.Kernel) throw new GraphBuildException(name, "Conv2d '" + name + "': its first argument '" + k.Name + "' " + OpRules.Describe(k) + "; it must be a convolution kernel.");
+            Image(name, op, x, "second argument");
+            if (k.Shape.Dims[1] != x.Shape.Dims[0]) throw new GraphBuildException(name, "Conv2d '" + name + "': kernel '" + k.Name + "' has shape " + k.Shape + " but input '" + x.Name + "' has shape " + x.Shape + "; the kernel's input channels must equal the image's channels.");
+            int stride = (int)constants[0], padding = (int)constants[1];
+            int height = Positions(name, op, x, x.Shape.Dims[1], k.Shape.Dims[2], stride, padding, "height");
+            int width = Positions(name, op, x, x.Shape.Dims[2], k.Shape.Dims[3], stride, padding, "width");
+            return Checked(name, op, k.Shape.Dims[0], height, width);
+        }
+
+        private static Shape PoolShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            var x = parents[0];
+            Image(name, op, x, "argument");
+            int window = (int)constants[0], stride = (int)constants[1];
+            return Shape.Image(x.Shape.Dims[0], Positions(name, op, x, x.Shape.Dims[1], window, stride, 0, "height"), Positions(name, op, x, x.Shape.Dims[2], window, stride, 0, "width"));
+        }
+
+        private static Shape ChannelBiasAddShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            var x = parents[0];
+            var b = parents[1];
+            Image(name, op, x, "first argument");
+            if (b.Op != OpKind.Bias) throw new GraphBuildException(name, "ChannelBiasAdd '" + name + "': its second argument '" + b.Name + "' " + OpRules.Describe(b) + "; it must be a bias vector.");
+            if (b.Shape.Dims[0] != x.Shape.Dims[0]) throw new GraphBuildException(name, "ChannelBiasAdd '" + name + "': input '" + x.Name + "' has shape " + x.Shape + " but bias '" + b.Name + "' has shape " + b.Shape + "; the bias needs one value per channel.");
+            return x.Shape;
+        }
+
+        private static Shape FlattenShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            Image(name, op, parents[0], "argument");
+            return Shape.Vector(parents[0].Size);
+        }
+
+        private static Shape Checked(string name, OpDescriptor op, int channels, int height, int width)
+        {
+            long size = (long)channels * height * width;
+            if (size > int.MaxValue) throw new GraphBuildException(name, op.Kind + " '" + name + "' would have " + size.ToString(System.Globalization.CultureInfo.InvariantCulture) + " elements per sample, more than int.MaxValue.");
+            return Shape.Image(channels, height, width);
+        }
+
+        private static Shape MatVecShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             var w = parents[0];
@@ -152,7 +245,7 @@ namespace Symbolic.Graph
             return Shape.Vector(w.Shape.Dims[0]);
         }
 
-        private static Shape BiasAddShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape BiasAddShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             var x = parents[0];
@@ -163,7 +256,7 @@ namespace Symbolic.Graph
             return x.Shape;
         }
 
-        private static Shape EqualShapes(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape EqualShapes(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             foreach (var p in parents) OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
@@ -175,13 +268,20 @@ namespace Symbolic.Graph
             return first.Shape;
         }
 
-        private static Shape ConcatShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape ConcatShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
+            foreach (var p in parents) OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
+            // Images concatenate along channels: per sample that is the flat concatenation of their (channel, row, column) values.
+            var first = parents[0];
+            bool images = first.Shape.Rank == 3;
             foreach (var p in parents)
             {
-                OpRules.PerSample(name, op, p, "argument '" + p.Name + "'");
-                if (!p.Shape.IsVector) throw new GraphBuildException(name, "Concat '" + name + "': '" + p.Name + "' has shape " + p.Shape + "; only vectors can be concatenated.");
+                if (images ? p.Shape.Rank != 3 || p.Shape.Dims[1] != first.Shape.Dims[1] || p.Shape.Dims[2] != first.Shape.Dims[2] : !p.Shape.IsVector)
+                {
+                    throw new GraphBuildException(name, "Concat '" + name + "': '" + p.Name + "' has shape " + p.Shape + " but '" + first.Name + "' has shape " + first.Shape +
+                        "; Concat joins vectors, or images of one height and width along their channels.");
+                }
             }
             long length = parents.Sum(p => (long)p.Shape.Dims[0]);
             if (length > int.MaxValue)
@@ -189,10 +289,10 @@ namespace Symbolic.Graph
                 throw new GraphBuildException(name, "Concat '" + name + "': its parts have " + length.ToString(System.Globalization.CultureInfo.InvariantCulture) +
                     " elements in all, more than the largest size, int.MaxValue = " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".");
             }
-            return Shape.Vector((int)length);
+            return images ? Checked(name, op, (int)Math.Min(length, int.MaxValue), first.Shape.Dims[1], first.Shape.Dims[2]) : Shape.Vector((int)length);
         }
 
-        private static Shape SameAsArgument(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared)
+        private static Shape SameAsArgument(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
         {
             OpRules.Arity(name, op, parents);
             OpRules.PerSample(name, op, parents[0], "argument");

@@ -66,7 +66,7 @@ public class EquivalenceTests
             var n = got[e.Name];
             Assert.Equal(e.Op, n.Op);
             Assert.Equal(e.Shape, n.Shape);
-            Assert.Equal(e.Alpha, n.Alpha);
+            Assert.Equal(e.Constants, n.Constants);
             Assert.Equal(e.Inputs.Select(p => expected.Nodes[p].Name), n.Inputs.Select(p => got.Nodes[p].Name));
         }
         Assert.Equal(expected.RelaxationDepth, got.RelaxationDepth);

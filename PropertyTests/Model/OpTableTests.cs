@@ -12,11 +12,15 @@ namespace Symbolic.PropertyTests.Model;
 
 /// <summary>
 /// The op table is complete and every reader of it accepts every op: each op is constructed generically from its
-/// descriptor's argument roles (per-sample vectors of one width, square weights, biases of that width), never by name.
+/// descriptor's argument roles and per-sample rank (vectors of one width or images of that many channels, square weights,
+/// kernels from and to that many channels, biases of that width), never by name.
 /// </summary>
 public class OpTableTests
 {
     private const int Width = 3;
+
+    /// <summary>The side of the images the image ops are called with here (a 2 x 2 kernel or window leaves 3 x 3).</summary>
+    private const int Side = 4;
 
     /// <summary>The declaration name of every op a Forward declaration can call.</summary>
     public static TheoryData<string> DeclarationNames()
@@ -135,20 +139,24 @@ public class OpTableTests
                 {
                     ArgumentRole.Weight => b.Weight("a" + i, Width, Width),
                     ArgumentRole.Bias => b.Bias("a" + i, Width),
+                    ArgumentRole.Kernel => b.Kernel("a" + i, Width, Width, 2, 2),
+                    _ when op.PerSampleRank == 3 => b.Identity(b.Input("x" + i, Shape.Image(Width, Side, Side)), "a" + i),
                     _ => b.MatVec(b.Weight("w" + i, Width, Width), b.Input("x" + i, Width), "a" + i),
                 }).ToArray();
-                var node = b.Op(op.Kind, "out", ConstantOf(op), arguments);
-                var graph = b.Build(node, LossKind.SquaredError);
-                Assert.Equal(op.Kind, graph.Output.Op);
-                Assert.True(graph.Output.Shape.IsVector && graph.Output.Size % Width == 0, op + " gives " + graph.Output.Shape);
+                var node = b.Op(op.Kind, "out", ConstantsOf(op), arguments);
+                var graph = b.Build(node.Shape.IsVector ? node : b.Flatten(node, "flat"), LossKind.SquaredError);
+                Assert.Equal(op.Kind, graph["out"].Op);
+                Assert.True(graph["out"].Size % Width == 0, op + " gives " + graph["out"].Shape);
                 for (int i = 0; i < count; i++)
                 {
                     if (graph.Nodes[arguments[i].Id].Role != NodeRole.Computed) continue;
                     Assert.True(graph.LayerInterior[arguments[i].Id] == (op.LayerInteriorArgument == i), op + ": argument " + i + " interior is " + graph.LayerInterior[arguments[i].Id]);
                 }
-                if (op.Constants.Count > 0) Assert.Contains("out = " + op.Kind + "(" + ConstantOf(op).ToString(CultureInfo.InvariantCulture) + ")(", graph.ToString());
+                if (op.Constants.Count > 0) Assert.Contains("out = " + op.Kind + "(" + string.Join(", ", ConstantsOf(op).Select(v => v.ToString(CultureInfo.InvariantCulture))) + ")(", graph.ToString());
                 var tooFew = op.MinArity - 1;
-                if (tooFew >= 0) Assert.Throws<GraphBuildException>(() => b.Op(op.Kind, "few", ConstantOf(op), arguments.Take(tooFew).ToArray()));
+                if (tooFew >= 0) Assert.Throws<GraphBuildException>(() => b.Op(op.Kind, "few", ConstantsOf(op), arguments.Take(tooFew).ToArray()));
+                // A missing or extra constant is an error naming the op's constants, never a silent default.
+                Assert.Contains("constant arguments; it takes", Assert.Throws<GraphBuildException>(() => b.Op(op.Kind, "wrong", ConstantsOf(op).Append(1.0).ToArray(), arguments)).Message);
             }
         }
     }
@@ -175,6 +183,14 @@ public class OpTableTests
                     leaves.Add("[Bias(" + Width + ")] Node " + name);
                     arguments.Add(expected.Bias(name, Width));
                     break;
+                case ArgumentRole.Kernel:
+                    leaves.Add("[Kernel(" + Width + ", " + Width + ", 2, 2)] Node " + name);
+                    arguments.Add(expected.Kernel(name, Width, Width, 2, 2));
+                    break;
+                case ArgumentRole.PerSample when op.PerSampleRank == 3:
+                    leaves.Add("[Input(" + Width + ", " + Side + ", " + Side + ")] Node " + name);
+                    arguments.Add(expected.Input(name, Shape.Image(Width, Side, Side)));
+                    break;
                 default:
                     leaves.Add("[Input(" + Width + ")] Node " + name);
                     arguments.Add(expected.Input(name, Width));
@@ -182,9 +198,13 @@ public class OpTableTests
             }
         }
         var callArguments = arguments.Select(a => a.Name).Concat(op.Constants.Select(c => c.Example.ToString("R", CultureInfo.InvariantCulture)));
+        string call = declarationName + "(" + string.Join(", ", callArguments) + ")";
+        // An op that gives an image is flattened, since a loss needs a vector; the parser names the inner node after the output.
+        var node = expected.Op(op.Kind, op.PerSampleRank == 3 && op.Kind != OpKind.Flatten ? "output_" + op.Kind.ToString().ToLowerInvariant() : "output", ConstantsOf(op), arguments.ToArray());
+        bool image = !node.Shape.IsVector;
         string source = GeneratorHarness.Declaration(
-            "static Node Forward(" + string.Join(", ", leaves) + ") => " + declarationName + "(" + string.Join(", ", callArguments) + ");");
-        var graph = expected.Build(expected.Op(op.Kind, "output", ConstantOf(op), arguments.ToArray()), LossKind.SquaredError);
+            "static Node Forward(" + string.Join(", ", leaves) + ") => " + (image ? "Flatten(" + call + ")" : call) + ";");
+        var graph = expected.Build(image ? expected.Flatten(node, "output") : node, LossKind.SquaredError);
 
         Assert.Equal(graph.ToString(), GeneratorHarness.ParsedGraph(source));
         var (result, output) = GeneratorHarness.Run(source);
@@ -203,6 +223,9 @@ public class OpTableTests
         foreach (var op in OpTable.Declared) Assert.Contains(op.DeclarationName!, message);
     }
 
-    /// <summary>The constant an op is called with here: its first constant's example, zero for ops without constants.</summary>
+    /// <summary>The constants an op is called with here: each constant's example.</summary>
+    private static double[] ConstantsOf(OpDescriptor op) => op.Constants.Select(c => c.Example).ToArray();
+
+    /// <summary>The constant an elementwise op is called with here: its first constant's example, zero for ops without constants.</summary>
     private static double ConstantOf(OpDescriptor op) => op.Constants.Count == 0 ? 0.0 : op.Constants[0].Example;
 }

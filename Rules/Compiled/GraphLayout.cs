@@ -50,7 +50,7 @@ public sealed class GraphLayout
         for (int i = 0; i < nodes.Count; i++) consumers[i] = ImmutableArray.CreateBuilder<Consumer>();
         foreach (var child in nodes)
         {
-            int backward = child.Inputs.Select(p => nodes[p]).Where(p => p.Role == NodeRole.Parameter && p.Shape.Rank == 2).Select(p => parameterIndex[p.Id]).DefaultIfEmpty(-1).First();
+            int backward = child.Inputs.Select(p => nodes[p]).Where(p => p.Op == OpKind.Weight || p.Op == OpKind.Kernel).Select(p => parameterIndex[p.Id]).DefaultIfEmpty(-1).First();
             for (int a = 0; a < child.Inputs.Count; a++)
             {
                 var parent = nodes[child.Inputs[a]];

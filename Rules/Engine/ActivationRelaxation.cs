@@ -182,7 +182,7 @@ public static class ActivationRelaxation
             bool hasUnit = node.Role == NodeRole.Computed && (units == UnitPlacement.EveryNode || !graph.LayerInterior[id]);
             current[id] = node.Role != NodeRole.Computed ? record.Values[id]
                 : hasUnit ? unitValues[id]!
-                : ReferenceOps.For(node.Op).Forward(node, node.Inputs.Select(p => current[p]).ToArray());
+                : ReferenceOps.For(node.Op).Forward(graph, node, node.Inputs.Select(p => current[p]).ToArray());
         }
         if (backward is not null)
         {
@@ -224,7 +224,7 @@ public static class ActivationRelaxation
                 var parents = consumer.Inputs.Select(i => values[i]).ToArray();
                 for (int a = 0; a < consumer.Inputs.Count; a++)
                 {
-                    if (consumer.Inputs[a] == pid) total += op.Vjp(consumer, a, parents, relaxed.Units[cid]!);
+                    if (consumer.Inputs[a] == pid) total += op.Vjp(graph, consumer, a, parents, relaxed.Units[cid]!);
                 }
             }
             items.Add((p.Name, total));
@@ -264,7 +264,7 @@ public static class ActivationRelaxation
             var op = ReferenceOps.For(child.Op);
             for (int a = 0; a < child.Inputs.Count; a++)
             {
-                if (child.Inputs[a] == id) total += op.Vjp(child, a, parentsOf[cid], units[cid]!);
+                if (child.Inputs[a] == id) total += op.Vjp(graph, child, a, parentsOf[cid], units[cid]!);
             }
         }
         return total;

@@ -33,7 +33,7 @@ public static class Backprop
             var parents = record.ParentValues(id);
             for (int a = 0; a < node.Inputs.Count; a++)
             {
-                adjoint[node.Inputs[a]] += op.Vjp(node, a, parents, adjoint[id]);
+                adjoint[node.Inputs[a]] += op.Vjp(graph, node, a, parents, adjoint[id]);
             }
         }
         var parameterGradients = ParameterSet.From(graph.ParameterIds.Select(id => (graph.Nodes[id].Name, adjoint[id])));

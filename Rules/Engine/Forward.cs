@@ -47,7 +47,7 @@ public static class Forward
             {
                 NodeRole.Input => batch.Inputs[node.Name],
                 NodeRole.Parameter => parameters[node.Name],
-                _ => ReferenceOps.For(node.Op).Forward(node, node.Inputs.Select(p => values[p]).ToArray()),
+                _ => ReferenceOps.For(node.Op).Forward(graph, node, node.Inputs.Select(p => values[p]).ToArray()),
             };
         }
         var output = values[graph.OutputId];

@@ -13,7 +13,7 @@ public enum Initialiser
 {
     /// <summary>Weights from N(0, 0.05^2), biases zero: the AR authors' setting.</summary>
     Normal005,
-    /// <summary>Xavier/Glorot uniform on (-a, a), a = sqrt(6 / (fan_in + fan_out)); biases zero.</summary>
+    /// <summary>Xavier/Glorot uniform on (-a, a), a = sqrt(6 / (fan_in + fan_out)), a kernel's fans counting its window; biases zero.</summary>
     Xavier,
     /// <summary>He normal, N(0, 2 / fan_in); biases zero.</summary>
     He,
@@ -22,7 +22,8 @@ public enum Initialiser
 }
 
 /// <summary>
-/// An immutable map from parameter name to its value: a weight is a rows x cols matrix, a bias an n x 1 matrix.
+/// An immutable map from parameter name to its value: a weight is a rows x cols matrix, a bias an n x 1 matrix, a kernel
+/// [out, in, h, w] an out x (in · h · w) matrix (row-major (out, in, y, x), as the compiled code keeps it).
 /// The same type carries gradients and updates. Equality is by name and value. Matrices handed out must not be
 /// mutated; every operation returns a new set.
 /// </summary>
@@ -69,11 +70,12 @@ public sealed class ParameterSet : IEquatable<ParameterSet>
                 items.Add((node.Name, Matrix<double>.Build.Dense(rows, 1)));
                 continue;
             }
+            var (fanIn, fanOut) = Fans(node);
             Matrix<double> w = initialiser switch
             {
                 Initialiser.Normal005 => Matrix<double>.Build.Random(rows, cols, new Normal(0, 0.05, random)),
-                Initialiser.Xavier => Matrix<double>.Build.Random(rows, cols, new ContinuousUniform(-Math.Sqrt(6.0 / (rows + cols)), Math.Sqrt(6.0 / (rows + cols)), random)),
-                Initialiser.He => Matrix<double>.Build.Random(rows, cols, new Normal(0, Math.Sqrt(2.0 / cols), random)),
+                Initialiser.Xavier => Matrix<double>.Build.Random(rows, cols, new ContinuousUniform(-Math.Sqrt(6.0 / (fanIn + fanOut)), Math.Sqrt(6.0 / (fanIn + fanOut)), random)),
+                Initialiser.He => Matrix<double>.Build.Random(rows, cols, new Normal(0, Math.Sqrt(2.0 / fanIn), random)),
                 Initialiser.Orthogonal => Orthogonal(rows, cols, random),
                 _ => throw new ArgumentOutOfRangeException(nameof(initialiser), initialiser, "Unknown initialiser."),
             };
@@ -156,7 +158,23 @@ public sealed class ParameterSet : IEquatable<ParameterSet>
 
     internal static int Rows(Node n) => n.Shape.Dims[0];
 
-    internal static int Cols(Node n) => n.Op == OpKind.Weight ? n.Shape.Dims[1] : 1;
+    /// <summary>A parameter's columns as a matrix: a weight's columns, a kernel's in · height · width (one row per output channel), 1 for a bias.</summary>
+    internal static int Cols(Node n) => n.Op == OpKind.Bias ? 1 : n.Size / n.Shape.Dims[0];
+
+    /// <summary>
+    /// The fan-in and fan-out of a weight or kernel: a weight [rows, cols] has cols and rows; a kernel [out, in, h, w] has
+    /// in · h · w and out · h · w (the receptive field counted on both sides, as PyTorch's initialisers do).
+    /// </summary>
+    public static (int FanIn, int FanOut) Fans(Node n)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        if (n.Op == OpKind.Kernel)
+        {
+            int field = n.Shape.Dims[2] * n.Shape.Dims[3];
+            return (n.Shape.Dims[1] * field, n.Shape.Dims[0] * field);
+        }
+        return (Cols(n), Rows(n));
+    }
 
     private static Matrix<double> Orthogonal(int rows, int cols, Random random)
     {

@@ -50,7 +50,7 @@ public static class StrictPredictiveCoding
                     values[id] = record.Values[id];
                     continue;
                 }
-                var prediction = ReferenceOps.For(node.Op).Forward(node, node.Inputs.Select(p => values[p]).ToArray());
+                var prediction = ReferenceOps.For(node.Op).Forward(graph, node, node.Inputs.Select(p => values[p]).ToArray());
                 if (id == graph.OutputId) errors[id] = Loss.Gradient(graph.Loss, prediction, targets);
                 if (IsValueNode(id)) errors[id] = prediction - x[id]!;
                 values[id] = IsValueNode(id) ? x[id]! : prediction;

@@ -98,7 +98,7 @@ public static partial class Gemm
         // it at unit stride instead of one row of B every ldb elements (which, for ldb a multiple of 512 bytes, maps the
         // panel onto a few L1 sets and evicts it between C's row blocks).
         bool pack = PackPanels && m >= PanelRowsThreshold;
-        T[]? panel = pack ? PanelScratch<T>.Get(KBlock * 4 * v) : null;
+        T[]? panel = pack ? ThreadBuffer<PanelUse, T>.Get(KBlock * 4 * v) : null;
         // k in blocks of KBlock rows so that a 3-vector panel of B (KBlock x 192 bytes) stays in L1 across C's row blocks.
         for (int p0 = 0; p0 < k || p0 == 0; p0 += KBlock)
         {
@@ -151,19 +151,8 @@ public static partial class Gemm
     /// <summary>The rows of C from which packing a panel of B pays for its copy (it is then read once per 4 rows).</summary>
     public const int PanelRowsThreshold = 128;
 
-    // A per-thread buffer for one packed panel of B (KBlock rows of up to 4 vectors), apart from Scratch (the NT path's B^T).
-    private static class PanelScratch<T>
-    {
-        [ThreadStatic]
-        private static T[]? buffer;
-
-        public static T[] Get(int length)
-        {
-            var b = buffer;
-            if (b is null || b.Length < length) buffer = b = new T[length];
-            return b;
-        }
-    }
+    /// <summary>Names the per-thread buffer of one packed panel of B (KBlock rows of up to 4 vectors), apart from the NT path's B^T.</summary>
+    private readonly struct PanelUse { }
 
     private const int KBlock = 128;
 

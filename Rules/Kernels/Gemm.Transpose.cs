@@ -12,19 +12,8 @@ public static partial class Gemm
     // the m rows, and the NN kernel keeps its B panel in L1 where the dot kernel re-streams A from L2.
     private const int PackRowsThreshold = 8;
 
-    // A per-thread buffer for B^T, grown on demand (never shrunk), so steady-state calls allocate nothing.
-    private static class Scratch<T>
-    {
-        [ThreadStatic]
-        private static T[]? buffer;
-
-        public static T[] Get(int length)
-        {
-            var b = buffer;
-            if (b == null || b.Length < length) buffer = b = new T[Math.Max(length, (b?.Length ?? 0) * 2)];
-            return b;
-        }
-    }
+    /// <summary>Names the per-thread buffer for B^T, grown on demand, so steady-state calls allocate nothing.</summary>
+    private readonly struct TransposeUse { }
 
     /// <summary>dst (k x n, rows <paramref name="n"/> apart) = B^T for B n x k with rows <paramref name="ldb"/> apart.</summary>
     /// <exception cref="ArgumentException">A span is too short.</exception>

@@ -56,7 +56,7 @@ public static partial class Gemm
         if (Simd.Fast512<T>() && m >= PackRowsThreshold && n >= Vector512<T>.Count)
         {
             // B^T packed one k-block at a time into a small per-thread buffer that stays in L2.
-            var packed = Scratch<T>.Get(n * Math.Min(k, KBlock));
+            var packed = ThreadBuffer<TransposeUse, T>.Get(n * Math.Min(k, KBlock));
             ref T bt = ref MemoryMarshal.GetArrayDataReference(packed);
             ref T a0 = ref MemoryMarshal.GetReference(a);
             ref T b0 = ref MemoryMarshal.GetReference(b);

@@ -9,7 +9,7 @@ namespace Symbolic.Rules.Kernels;
 /// <see cref="Gemm"/>). Every elementwise function computes exactly the scalar definitions of
 /// <see cref="Symbolic.Graph.Activation"/>, in the scalar type of the call.
 /// </summary>
-public static class Lowered
+public static partial class Lowered
 {
     /// <summary>target (=|+=) cotangent: a contribution whose Jacobian is the identity.</summary>
     public static void Pass<T>(ReadOnlySpan<T> cotangent, Span<T> target, bool accumulate) where T : unmanaged, IBinaryFloatingPointIeee754<T>

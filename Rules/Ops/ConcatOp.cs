@@ -9,14 +9,14 @@ internal sealed class ConcatOp : IReferenceOpImplementation
 {
     public bool Implements(OpDescriptor op) => op.Kind == OpKind.Concat;
 
-    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
+    public Matrix<double> Forward(ComputationGraph graph, Node node, IReadOnlyList<Matrix<double>> parents)
     {
         var result = parents[0];
         for (int i = 1; i < parents.Count; i++) result = result.Stack(parents[i]);
         return result;
     }
 
-    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
+    public Matrix<double> Vjp(ComputationGraph graph, Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
     {
         int offset = 0;
         for (int i = 0; i < argument; i++) offset += parents[i].RowCount;

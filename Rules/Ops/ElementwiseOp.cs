@@ -9,13 +9,13 @@ internal sealed class ElementwiseOp : IReferenceOpImplementation
 {
     public bool Implements(OpDescriptor op) => op.IsElementwise;
 
-    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents)
+    public Matrix<double> Forward(ComputationGraph graph, Node node, IReadOnlyList<Matrix<double>> parents)
     {
         var f = Function(node);
         return parents[0].Map(v => f.Value(node.Alpha, v));
     }
 
-    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
+    public Matrix<double> Vjp(ComputationGraph graph, Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent)
     {
         var f = Function(node);
         return cotangent.PointwiseMultiply(parents[0].Map(v => f.Derivative(node.Alpha, v)));

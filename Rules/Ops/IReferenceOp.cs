@@ -11,15 +11,15 @@ namespace Symbolic.Rules.Ops;
 /// </summary>
 public interface IReferenceOp
 {
-    /// <summary>The node's value from its parents' values.</summary>
-    Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents);
+    /// <summary>The node's value from its parents' values (<paramref name="graph"/> gives the parents' shapes, which an image op's geometry needs).</summary>
+    Matrix<double> Forward(ComputationGraph graph, Node node, IReadOnlyList<Matrix<double>> parents);
 
     /// <summary>
     /// The local vector-Jacobian product J^T c: the cotangent of argument <paramref name="argument"/> given the
     /// cotangent <paramref name="cotangent"/> of the node, with the Jacobian at the stored <paramref name="parents"/>.
     /// For a parameter argument the result is summed over the batch and has the parameter's shape.
     /// </summary>
-    Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent);
+    Matrix<double> Vjp(ComputationGraph graph, Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent);
 }
 
 /// <summary>A reference op class that says which ops of the table it implements, so the registry needs no list of ops.</summary>
@@ -38,6 +38,7 @@ public static class ReferenceOps
     private static readonly IReferenceOpImplementation[] Implementations =
     {
         new MatVecOp(), new BiasAddOp(), new AddOp(), new MulOp(), new ConcatOp(), new ElementwiseOp(),
+        new Conv2dOp(), new ChannelBiasAddOp(), new PoolOp(), new FlattenOp(),
     };
 
     private static readonly Dictionary<OpKind, IReferenceOpImplementation[]> Ops = OpTable.All

@@ -13,7 +13,7 @@ namespace Symbolic.Rules.Ops;
 /// <param name="WindowWidth">The kernel's or pooling window's width.</param>
 /// <param name="Stride">The step between windows, in both directions.</param>
 /// <param name="Padding">Zeros added on every side (pooling: 0).</param>
-public sealed record ImageGeometry(int Channels, int Height, int Width, int WindowHeight, int WindowWidth, int Stride = 1, int Padding = 0)
+public readonly record struct ImageGeometry(int Channels, int Height, int Width, int WindowHeight, int WindowWidth, int Stride = 1, int Padding = 0)
 {
     /// <summary>The output's height: (H + 2 padding − window) / stride + 1, rounded down.</summary>
     public int OutputHeight => (Height + 2 * Padding - WindowHeight) / Stride + 1;

@@ -9,8 +9,8 @@ internal sealed class MatVecOp : IReferenceOpImplementation
 {
     public bool Implements(OpDescriptor op) => op.Kind == OpKind.MatVec;
 
-    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) => parents[0] * parents[1];
+    public Matrix<double> Forward(ComputationGraph graph, Node node, IReadOnlyList<Matrix<double>> parents) => parents[0] * parents[1];
 
-    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
+    public Matrix<double> Vjp(ComputationGraph graph, Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
         argument == 0 ? cotangent.TransposeAndMultiply(parents[1]) : parents[0].TransposeThisAndMultiply(cotangent);
 }

@@ -9,8 +9,8 @@ internal sealed class MulOp : IReferenceOpImplementation
 {
     public bool Implements(OpDescriptor op) => op.Kind == OpKind.Mul;
 
-    public Matrix<double> Forward(Node node, IReadOnlyList<Matrix<double>> parents) => parents[0].PointwiseMultiply(parents[1]);
+    public Matrix<double> Forward(ComputationGraph graph, Node node, IReadOnlyList<Matrix<double>> parents) => parents[0].PointwiseMultiply(parents[1]);
 
-    public Matrix<double> Vjp(Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
+    public Matrix<double> Vjp(ComputationGraph graph, Node node, int argument, IReadOnlyList<Matrix<double>> parents, Matrix<double> cotangent) =>
         cotangent.PointwiseMultiply(parents[1 - argument]);
 }

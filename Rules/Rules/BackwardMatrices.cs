@@ -15,7 +15,7 @@ public enum FeedbackInit
     /// <summary>N(0, 0.05²): the AR authors' initialisation of their learnable backward weights ψ.</summary>
     Normal005,
 
-    /// <summary>Uniform on ±1/sqrt(fan-out) of the matrix (its rows): the default of Nøkland's DFA code (anokland/dfa-torch).</summary>
+    /// <summary>Uniform on ±1/sqrt(fan-out) of the matrix (its rows; a kernel's out · h · w): the default of Nøkland's DFA code (anokland/dfa-torch).</summary>
     UniformFanOut,
 }
 
@@ -48,11 +48,11 @@ public sealed record BackwardState(ParameterSet Matrices) : RuleState;
 public static class BackwardMatrices
 {
     /// <summary>
-    /// The weights of <paramref name="graph"/> that carry a matrix product's transposed contribution (every weight used as
-    /// the matrix of a product), in parameter order.
+    /// The weights and kernels of <paramref name="graph"/> that carry a matrix product's or a convolution's transposed
+    /// contribution, in parameter order.
     /// </summary>
     public static IReadOnlyList<Node> Weights(ComputationGraph graph) =>
-        graph.ParameterIds.Select(id => graph.Nodes[id]).Where(n => n.Op == OpKind.Weight).ToArray();
+        graph.ParameterIds.Select(id => graph.Nodes[id]).Where(n => n.Op == OpKind.Weight || n.Op == OpKind.Kernel).ToArray();
 
     /// <summary>Random matrices of every weight's shape, drawn in float64 from <paramref name="seed"/> in parameter order.</summary>
     public static ParameterSet Draw(ComputationGraph graph, int seed, FeedbackInit init)
@@ -61,11 +61,11 @@ public static class BackwardMatrices
         var random = new Random(seed);
         return ParameterSet.From(Weights(graph).Select(n =>
         {
-            int rows = ParameterSet.Rows(n), cols = ParameterSet.Cols(n);
+            int rows = ParameterSet.Rows(n), cols = ParameterSet.Cols(n), fanOut = ParameterSet.Fans(n).FanOut;
             var matrix = init switch
             {
                 FeedbackInit.Normal005 => Matrix<double>.Build.Random(rows, cols, new Normal(0, 0.05, random)),
-                FeedbackInit.UniformFanOut => Matrix<double>.Build.Random(rows, cols, new ContinuousUniform(-1 / Math.Sqrt(rows), 1 / Math.Sqrt(rows), random)),
+                FeedbackInit.UniformFanOut => Matrix<double>.Build.Random(rows, cols, new ContinuousUniform(-1 / Math.Sqrt(fanOut), 1 / Math.Sqrt(fanOut), random)),
                 _ => throw new ArgumentOutOfRangeException(nameof(init), init, "Unknown feedback initialisation."),
             };
             return (n.Name, matrix);
