@@ -121,6 +121,37 @@ public class ExampleModelTests
         Assert.True(GradientSet(ws).MaxRelativeDifference(backprop) < 1e-12);
     }
 
+    [Theory]
+    [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.Layers)]
+    [InlineData(RelaxationSchedule.Synchronous, UnitPlacement.EveryNode)]
+    [InlineData(RelaxationSchedule.TopDown, UnitPlacement.Layers)]
+    public void PaperCnn_backprop_equals_the_reference_and_ar_equals_backprop(RelaxationSchedule schedule, UnitPlacement units)
+    {
+        const int Batch = 3;
+        var (x, y) = Data(Batch, 784, 10, 6);
+        var set = ParameterSet.Initialise(PaperCnn.Graph, 13, Initialiser.Xavier).Map((name, m) => name.StartsWith('b') ? m.Map(_ => 0.1) : m);
+        var p = PaperCnn.Float64.Parameters.FromParameterSet(set);
+        var ws = new Workspace<double>(PaperCnn.Float64.Layout, Batch);
+        double loss = GraphPasses<PaperCnn.Float64, double>.Forward(p, new CompiledBatch<double>(new[] { x }, y, Batch), ws);
+        GraphPasses<PaperCnn.Float64, double>.Backprop(p, ws, Batch);
+        var backprop = GradientSet(ws);
+
+        var record = Forward.Run(PaperCnn.Graph, set, MakeBatch("x", x, y, 784, 10, Batch));
+        Assert.Equal(record.LossValue, loss, 1e-9);
+        var reference = Symbolic.Rules.Backprop.Run(record).ParameterGradients;
+        Assert.True(backprop.MaxRelativeDifference(reference) < 1e-12, "compiled vs reference backprop: " + backprop.MaxRelativeDifference(reference));
+        foreach (var name in new[] { "k1", "k2", "w3" }) Assert.Contains(backprop[name].Enumerate(), v => v != 0);
+
+        // Layer units at the first conv layer's activation, at the pool, at the flatten (the second conv layer's activation is
+        // interior to it: a flatten only reshapes) and at each dense layer's output.
+        var layerUnits = PaperCnn.Graph.LayerUnitIds.Select(id => PaperCnn.Graph.Nodes[id].Name).ToArray();
+        Assert.True(layerUnits.SequenceEqual(new[] { "c1", "p1", "h3_flatten", "h3", "h4", "output" }), string.Join(", ", layerUnits));
+        int steps = schedule == RelaxationSchedule.TopDown ? 1 : units == UnitPlacement.Layers ? PaperCnn.Float64.LayerRelaxationDepth : PaperCnn.Float64.RelaxationDepth;
+        GraphPasses<PaperCnn.Float64, double>.Relax(p, ws, Batch, new RelaxationOptions(1.0, steps, 0, schedule, units));
+        GraphPasses<PaperCnn.Float64, double>.ArUpdates(ws, Batch);
+        Assert.True(GradientSet(ws).MaxRelativeDifference(backprop) < 1e-12, "AR(eta 1) vs backprop: " + GradientSet(ws).MaxRelativeDifference(backprop));
+    }
+
     [Fact]
     public void Training_steps_lower_the_loss_with_both_rules()
     {
