@@ -23,8 +23,16 @@ public enum StepKind
     Add,
     /// <summary>a * b, a gate (b projected to a's width where needed).</summary>
     Mul,
-    /// <summary>concat(a, b).</summary>
+    /// <summary>concat(a, b): of two images of one height and width along their channels, else of vectors (images flattened).</summary>
     Concat,
+    /// <summary>
+    /// A convolution of the latest image at or before a (a vector step when there is none): 1 + Width % 4 output channels,
+    /// a (1 + B % 3)-wide window, stride 1 + C % 2, padding C / 2 % 2, a per-channel bias when B is even, an earlier kernel
+    /// of the same shape when ShareWeight is set.
+    /// </summary>
+    Conv,
+    /// <summary>Max-pooling (B even) or average-pooling of the latest image at or before a: window 1 + C % 3 (at most the image's side), stride 1 + B / 2 % 2.</summary>
+    Pool,
 }
 
 /// <summary>One step of a recipe; parent indices are taken modulo the number of values so far, so any recipe builds.</summary>
@@ -34,11 +42,18 @@ public sealed record RecipeStep(StepKind Kind, int Width, int A, int B, int C, b
 /// A random graph as data: inputs, steps, output width, loss, batch size and a seed for values. Every recipe builds a
 /// valid graph (shapes are adapted by projections), so shrinking can drop steps and shrink widths freely.
 /// </summary>
-public sealed record GraphRecipe(EquatableArray<int> InputWidths, EquatableArray<RecipeStep> Steps, int OutputWidth, LossKind Loss, int BatchSize, int Seed)
+/// <param name="InputWidths">The vector inputs' widths.</param>
+/// <param name="Steps">The hidden steps, in order.</param>
+/// <param name="OutputWidth">The output's width.</param>
+/// <param name="Loss">The loss.</param>
+/// <param name="BatchSize">The batch size.</param>
+/// <param name="Seed">The seed of parameter and batch values.</param>
+/// <param name="Image">An image input's (channels, height, width), first among the inputs; empty for none.</param>
+public sealed record GraphRecipe(EquatableArray<int> InputWidths, EquatableArray<RecipeStep> Steps, int OutputWidth, LossKind Loss, int BatchSize, int Seed, EquatableArray<int> Image = default)
 {
     /// <summary>A readable summary for failure messages.</summary>
     public override string ToString() =>
-        $"inputs {InputWidths}, {Steps.Count} steps [{string.Join("; ", Steps.Select(s => s.Kind == StepKind.Activation ? s.Activation.ToString() : s.Kind + "(" + s.Width + ")"))}], out {OutputWidth}, {Loss}, batch {BatchSize}, seed {Seed}";
+        (Image.Count == 3 ? "image " + Image + ", " : "") + $"inputs {InputWidths}, {Steps.Count} steps [{string.Join("; ", Steps.Select(s => s.Kind == StepKind.Activation ? s.Activation.ToString() : s.Kind + "(" + s.Width + ")"))}], out {OutputWidth}, {Loss}, batch {BatchSize}, seed {Seed}";
 }
 
 /// <summary>A built test case: the graph, its parameters and a batch.</summary>
@@ -92,9 +107,40 @@ public static class RecipeBuilder
             return bias;
         }
 
-        NodeRef Fit(NodeRef value, int width) =>
-            value.Shape.Size == width ? value : b.MatVec(Weight(width, value.Shape.Size, share: false), value, "proj" + projections++);
+        var kernels = new List<NodeRef>();
+        int flattens = 0;
 
+        NodeRef Kernel(int outputs, int inputs, int window, bool share)
+        {
+            if (share)
+            {
+                var existing = kernels.FirstOrDefault(k => k.Shape.Dims[0] == outputs && k.Shape.Dims[1] == inputs && k.Shape.Dims[2] == window);
+                if (existing is not null) return existing;
+            }
+            var k = b.Kernel("k" + kernels.Count, outputs, inputs, window, window);
+            kernels.Add(k);
+            return k;
+        }
+
+        // Images enter vector ops flattened (one flatten per use keeps every flatten a sole consumer's argument or not, at random).
+        NodeRef Vector(NodeRef value) => value.Shape.IsVector ? value : b.Flatten(value, "flat" + flattens++);
+
+        NodeRef Fit(NodeRef value, int width) =>
+            value.Shape.Size == width && value.Shape.IsVector ? value : b.MatVec(Weight(width, value.Shape.Size, share: false), Vector(value), "proj" + projections++);
+
+        // A second argument of an elementwise op on a: itself when shapes match; for an image a, a 1x1 convolution of a (a skip connection).
+        NodeRef Like(NodeRef a, NodeRef second, int step) =>
+            second.Shape.Equals(a.Shape) ? second
+            : a.Shape.IsVector ? Fit(second, a.Shape.Size)
+            : b.Conv2d(Kernel(a.Shape.Dims[0], a.Shape.Dims[0], 1, share: false), a, 1, 0, "skip" + step + "_" + projections++);
+
+        NodeRef? LatestImage(int index)
+        {
+            for (int i = Math.Min(index % pool.Count, pool.Count - 1); i >= 0; i--) if (pool[i].Shape.Rank == 3) return pool[i];
+            return pool.LastOrDefault(p => p.Shape.Rank == 3);
+        }
+
+        if (recipe.Image.Count == 3) pool.Add(b.Input("image", Shape.Image(recipe.Image[0], recipe.Image[1], recipe.Image[2])));
         for (int i = 0; i < recipe.InputWidths.Count; i++) pool.Add(b.Input("x" + i, recipe.InputWidths[i]));
         for (int s = 0; s < recipe.Steps.Count; s++)
         {
@@ -102,10 +148,25 @@ public static class RecipeBuilder
             var a = pool[step.A % pool.Count];
             var second = pool[step.B % pool.Count];
             NodeRef result;
-            switch (step.Kind)
+            var image = step.Kind is StepKind.Conv or StepKind.Pool ? LatestImage(step.A) : null;
+            switch (image is null && step.Kind is StepKind.Conv or StepKind.Pool ? StepKind.Linear : step.Kind)
             {
+                case StepKind.Conv:
+                {
+                    int outputs = 1 + step.Width % 4, padding = step.C / 2 % 2, stride = 1 + step.C % 2;
+                    int window = Math.Min(1 + step.B % 3, Math.Min(image!.Shape.Dims[1], image.Shape.Dims[2]) + 2 * padding);
+                    result = b.Conv2d(Kernel(outputs, image.Shape.Dims[0], window, step.ShareWeight), image, stride, padding, "conv" + s);
+                    if (step.B % 2 == 0) result = b.ChannelBiasAdd(result, Bias(outputs, share: step.C % 4 == 1, s), "cb" + s);
+                    break;
+                }
+                case StepKind.Pool:
+                {
+                    int window = Math.Min(1 + step.C % 3, Math.Min(image!.Shape.Dims[1], image.Shape.Dims[2])), stride = 1 + step.B / 2 % 2;
+                    result = step.B % 2 == 0 ? b.MaxPool(image, window, stride, "max" + s) : b.AvgPool(image, window, stride, "avg" + s);
+                    break;
+                }
                 case StepKind.Linear:
-                    result = b.MatVec(Weight(step.Width, a.Shape.Size, step.ShareWeight), a, "h" + s);
+                    result = b.MatVec(Weight(step.Width, a.Shape.Size, step.ShareWeight), Vector(a), "h" + s);
                     if (step.B % 2 == 0) result = b.BiasAdd(result, Bias(step.Width, share: step.C % 2 == 1, s), "a" + s);
                     break;
                 case StepKind.Activation:
@@ -113,14 +174,15 @@ public static class RecipeBuilder
                     break;
                 case StepKind.Add:
                     result = step.C % 3 == 0
-                        ? b.SumNamed("sum" + s, a, Fit(second, a.Shape.Size), Fit(pool[step.C % pool.Count], a.Shape.Size))
-                        : b.SumNamed("sum" + s, a, Fit(second, a.Shape.Size));
+                        ? b.SumNamed("sum" + s, a, Like(a, second, s), Like(a, pool[step.C % pool.Count], s))
+                        : b.SumNamed("sum" + s, a, Like(a, second, s));
                     break;
                 case StepKind.Mul:
-                    result = b.Mul(a, Fit(second, a.Shape.Size), "gate" + s);
+                    result = b.Mul(a, Like(a, second, s), "gate" + s);
                     break;
                 case StepKind.Concat:
-                    result = b.Op(OpKind.Concat, "cat" + s, 0.0, a, second);
+                    bool channels = a.Shape.Rank == 3 && second.Shape.Rank == 3 && a.Shape.Dims[1] == second.Shape.Dims[1] && a.Shape.Dims[2] == second.Shape.Dims[2];
+                    result = channels ? b.Op(OpKind.Concat, "cat" + s, 0.0, a, second) : b.Op(OpKind.Concat, "cat" + s, 0.0, Vector(a), Vector(second));
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(recipe), step.Kind, "Unknown step kind.");
@@ -130,7 +192,7 @@ public static class RecipeBuilder
 
         var used = new HashSet<int>(b.Nodes.SelectMany(n => n.Inputs));
         var sinks = pool.Where(p => !used.Contains(p.Id)).ToList();
-        var heads = sinks.Select((sink, i) => b.MatVec(Weight(recipe.OutputWidth, sink.Shape.Size, share: false), sink, "out" + i)).ToArray();
+        var heads = sinks.Select((sink, i) => b.MatVec(Weight(recipe.OutputWidth, sink.Shape.Size, share: false), Vector(sink), "out" + i)).ToArray();
         var output = heads.Length == 1 ? heads[0] : b.SumNamed("output", heads);
         var graph = b.Build(output, recipe.Loss);
 

@@ -35,7 +35,9 @@ public static class DeclarationPrinter
 
     private static string Leaf(Node n) => n.Op switch
     {
+        OpKind.Input when n.Shape.Rank == 3 => "[Input(" + string.Join(", ", n.Shape.Dims) + ")] Node " + Id(n.Name),
         OpKind.Input => "[Input(" + n.Size + ")] Node " + Id(n.Name),
+        OpKind.Kernel => "[Kernel(" + string.Join(", ", n.Shape.Dims) + ")] Node " + Id(n.Name),
         OpKind.Weight => "[Weight(" + n.Shape.Dims[0] + ", " + n.Shape.Dims[1] + ")] Node " + Id(n.Name),
         _ => "[Bias(" + n.Size + ")] Node " + Id(n.Name),
     };
@@ -49,6 +51,8 @@ public static class DeclarationPrinter
             OpKind.MatVec when style != 0 => a[0] + " * " + a[1],
             OpKind.BiasAdd when style == 1 => a[0] + " + " + a[1],
             OpKind.BiasAdd when style == 2 => "(" + a[1] + " + " + a[0] + ")",
+            OpKind.ChannelBiasAdd when style == 1 => a[0] + " + " + a[1],
+            OpKind.ChannelBiasAdd when style == 2 => "(" + a[1] + " + " + a[0] + ")",
             OpKind.Add when a.Length == 2 && style != 0 => a[0] + " + " + a[1],
             OpKind.Mul when style != 0 => a[0] + " * " + a[1],
             _ => Call(OpTable.For(n.Op), n, a),

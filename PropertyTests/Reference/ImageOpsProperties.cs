@@ -36,6 +36,24 @@ public class ImageOpsProperties
         }
     }
 
+    /// <summary>The graph arbitrary's image recipes reach every image op, in shared and fresh kernels, so the engine properties run on CNNs.</summary>
+    [Fact]
+    public void Random_image_graphs_use_every_image_op()
+    {
+        var cases = FsCheck.Fluent.Gen.Sample(Symbolic.PropertyTests.Arbitraries.GraphArbitraries.ImageRecipes, 200).Select(Symbolic.PropertyTests.Arbitraries.RecipeBuilder.Build).ToArray();
+        var ops = cases.SelectMany(c => c.Graph.Nodes.Select(n => n.Op)).ToHashSet();
+        foreach (var op in new[] { Symbolic.Graph.OpKind.Conv2d, Symbolic.Graph.OpKind.ChannelBiasAdd, Symbolic.Graph.OpKind.MaxPool, Symbolic.Graph.OpKind.AvgPool, Symbolic.Graph.OpKind.Flatten, Symbolic.Graph.OpKind.Kernel })
+        {
+            Assert.Contains(op, ops);
+        }
+        Assert.Contains(cases, c => c.Graph.Nodes.Any(n => n.Op == Symbolic.Graph.OpKind.Conv2d && n.IntConstant(0) == 2));
+        Assert.Contains(cases, c => c.Graph.Nodes.Any(n => n.Op == Symbolic.Graph.OpKind.Conv2d && n.IntConstant(1) == 1));
+        Assert.Contains(cases, c => c.Graph.Nodes.Any(n => n.Op == Symbolic.Graph.OpKind.Concat && n.Shape.Rank == 3));
+        Assert.Contains(cases, c => c.Graph.Nodes.Any(n => n.Op == Symbolic.Graph.OpKind.Add && n.Shape.Rank == 3));
+        // A kernel used by two convolutions (shared weights in a CNN).
+        Assert.Contains(cases, c => c.Graph.Nodes.Any(n => n.Op == Symbolic.Graph.OpKind.Kernel && c.Graph.Children[n.Id].Count > 1));
+    }
+
     private static Matrix<double> Random(Random r, int rows, int cols) => Matrix<double>.Build.Dense(rows, cols, (_, _) => r.NextDouble() * 2 - 1);
 
     private static double[] SampleMajor(Matrix<double> m) => Enumerable.Range(0, m.ColumnCount).SelectMany(s => m.Column(s).ToArray()).ToArray();
