@@ -26,8 +26,14 @@ public static class TrainModels
     /// <summary>The same MLP with tanh hidden layers, as the AR follow-up's MLPs (examples/Models/PaperMlpTanh.cs).</summary>
     public const string PaperMlpTanh = "paper-mlp-tanh";
 
+    /// <summary>The follow-up's CNN on 28×28 grey images (examples/Models/PaperCnn.cs): conv 5×5 1→6, max-pool 2, conv 5×5 6→16, dense 1024-120-120-10, tanh.</summary>
+    public const string PaperCnn = "paper-cnn";
+
+    /// <summary>The same CNN on 32×32 colour images (CIFAR-10's shape): conv 5×5 3→6, max-pool 2, conv 5×5 6→16, dense 1600-120-120-10.</summary>
+    public const string PaperCnnColour = "paper-cnn-colour";
+
     /// <summary>Every model name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp, PaperMlpTanh };
+    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp, PaperMlpTanh, PaperCnn, PaperCnnColour };
 
     /// <summary>Runs <paramref name="job"/> on the compiled code of <paramref name="model"/> in <paramref name="precision"/> (float32 or float64).</summary>
     public static int Dispatch(string model, string precision, ICompiledGraphJob job) => (model, precision) switch
@@ -36,6 +42,10 @@ public static class TrainModels
         (PaperMlp, "float64") => job.Run<Examples.PaperMlp.Float64, double>(),
         (PaperMlpTanh, "float32") => job.Run<Examples.PaperMlpTanh.Float32, float>(),
         (PaperMlpTanh, "float64") => job.Run<Examples.PaperMlpTanh.Float64, double>(),
+        (PaperCnn, "float32") => job.Run<Examples.PaperCnn.Float32, float>(),
+        (PaperCnn, "float64") => job.Run<Examples.PaperCnn.Float64, double>(),
+        (PaperCnnColour, "float32") => job.Run<Examples.PaperCnnColour.Float32, float>(),
+        (PaperCnnColour, "float64") => job.Run<Examples.PaperCnnColour.Float64, double>(),
         _ => throw new UsageException($"no compiled code for model '{model}' in '{precision}'"),
     };
 }
