@@ -30,8 +30,12 @@ public class EngineEquivalenceProperties
 
     /// <summary>
     /// Float32 compiled steps (computed in float32) equal the reference on the same float32-rounded inputs to 1e-4 relative,
-    /// the project's float32 tolerance. Adam's ratio m / (sqrt(v) + eps) amplifies float32 rounding where |g| is near eps
-    /// (seen: 1.4e-5 after 5 steps at lr 0.49, beta2 0, eps 1e-6), so 1e-5 was a flaky bound, not a looser check of the formula.
+    /// the project's float32 tolerance, beyond what float32 rounding can move Adam's result on the case
+    /// (<see cref="OptimiserCases.Float32ErrorBounds"/>). Adam's m / (√v + ε) with weight decay is ill-conditioned where
+    /// g + decay θ cancels: seed 927080 (lr 0.5, β1 0.99, β2 0, ε 1e-6, decay 0.0053, 5 steps) was 4.3e-4 off, and an engine
+    /// that computes each step exactly and only stores θ, m, v and the settings in float32 is still 1.8e-4 off, so a fixed
+    /// bound there fails a correct kernel (it did at 1e-5, then at 1e-4). The bound follows the case's own values, so
+    /// well-conditioned cases are still held to 1e-4.
     /// </summary>
     [Property(MaxTest = 150)]
     public Property CompiledFloat32EqualsReference() => Prop.ForAll(OptimiserCases.Cases(OptimiserCases.AnyOptimiser), c =>
@@ -40,9 +44,27 @@ public class EngineEquivalenceProperties
         var gradients = c.Gradients.Select(OptimiserCases.RoundToSingle).ToArray();
         var (reference, _) = OptimiserCases.RunReference(c.Optimiser, parameters, gradients);
         var (compiled, _) = OptimiserCases.RunCompiled<float>(c.Optimiser, parameters, gradients);
+        var bounds = OptimiserCases.Float32ErrorBounds(c.Optimiser, parameters, gradients);
         double error = OptimiserCases.RelativeError(compiled, reference);
-        return (error <= 1e-4).Label($"{c}: float32 error {error:E3}");
+        double beyond = OptimiserCases.RelativeErrorBeyond(compiled, reference, bounds);
+        return (beyond <= 1e-4).Label($"{c}: float32 error {error:E3}, {beyond:E3} beyond the rounding bound");
     });
+
+    /// <summary>
+    /// The case that made the fixed bound flaky: the float32 result is 4.3e-4 from the reference, past 1e-4, and within the
+    /// rounding bound of <see cref="OptimiserCases.Float32ErrorBounds"/> (3.6e-3 of |θ| on that element).
+    /// </summary>
+    [Fact]
+    public void IllConditionedAdamCaseIsWithinItsRoundingBound()
+    {
+        var c = new OptimiserCase(new Adam(0.5000345349769785, Beta1: 0.99, Beta2: 0, Epsilon: 1e-6, BiasCorrection: true, WeightDecay: 0.0053), 927080, new[] { (26, 1) }, 5);
+        var parameters = OptimiserCases.RoundToSingle(c.Parameters);
+        var gradients = c.Gradients.Select(OptimiserCases.RoundToSingle).ToArray();
+        var (reference, _) = OptimiserCases.RunReference(c.Optimiser, parameters, gradients);
+        var (compiled, _) = OptimiserCases.RunCompiled<float>(c.Optimiser, parameters, gradients);
+        Assert.InRange(OptimiserCases.RelativeError(compiled, reference), 1e-4, 1e-3);
+        Assert.Equal(0, OptimiserCases.RelativeErrorBeyond(compiled, reference, OptimiserCases.Float32ErrorBounds(c.Optimiser, parameters, gradients)));
+    }
 
     /// <summary>
     /// Applying a parameter as two slices, in either order, leaves exactly the bits of applying it whole, in float32 and
