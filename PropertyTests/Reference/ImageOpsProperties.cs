@@ -192,6 +192,37 @@ public class ImageOpsProperties
     }
 
     /// <summary>A window that does not fit, a negative padding, a pooling padding and short buffers are clear errors.</summary>
+    /// <summary>
+    /// The generated code's pooling entry points (branch-free 2 x 2 windows, the general loop otherwise) equal the reference on
+    /// images full of ties (values from {0, 1, 2}, as saturated tanh units give exactly 1 in float32): the first maximum wins.
+    /// </summary>
+    [Fact]
+    public void LoweredPoolingMatchesTheReferenceOnTies()
+    {
+        var r = new Random(17);
+        for (int run = 0; run < Runs(60); run++)
+        {
+            int window = r.Next(1, 4), stride = r.Next(1, 3), channels = r.Next(1, 4), batch = r.Next(1, 4);
+            int height = r.Next(window, 9), width = r.Next(window, 9);
+            var g = new ImageGeometry(channels, height, width, window, window, stride);
+            var input = Matrix<double>.Build.Dense(g.InputSize, batch, (_, _) => r.Next(3));
+            var cotangent = Matrix<double>.Build.Dense(channels * g.OutputPositions, batch, (_, _) => r.NextDouble() * 2 - 1);
+            var x = Enumerable.Range(0, batch).SelectMany(s => input.Column(s)).ToArray();
+            var c = Enumerable.Range(0, batch).SelectMany(s => cotangent.Column(s)).ToArray();
+            var value = new double[c.Length];
+            var back = new double[x.Length];
+            Symbolic.Rules.Kernels.Lowered.MaxPool<double>(x, value, batch, channels, height, width, window, stride);
+            Symbolic.Rules.Kernels.Lowered.MaxPoolInput<double>(c, x, back, false, batch, channels, height, width, window, stride);
+            var expectedValue = ReferenceImageOps.MaxPool(input, g);
+            var expectedBack = ReferenceImageOps.MaxPoolVjp(cotangent, input, g);
+            for (int s = 0; s < batch; s++)
+            {
+                for (int i = 0; i < c.Length / batch; i++) Assert.Equal(expectedValue[i, s], value[s * (c.Length / batch) + i]);
+                for (int i = 0; i < g.InputSize; i++) Assert.True(Math.Abs(expectedBack[i, s] - back[s * g.InputSize + i]) < 1e-12, $"{g} batch {batch}: VJP at {i} of sample {s}");
+            }
+        }
+    }
+
     [Fact]
     public void BadGeometriesAndBuffersAreClearErrors()
     {

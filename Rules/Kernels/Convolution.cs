@@ -16,10 +16,22 @@ public static class Convolution
     /// <summary>The length of the patch buffer a convolution of <paramref name="g"/> needs (one sample's unfolded image).</summary>
     public static int PatchBufferLength(ImageGeometry g) => g.PatchSize * g.OutputPositions;
 
+    /// <summary>
+    /// The output columns x in [first, last) whose input column x·s − p + kx lies inside the image (the rest read the zero
+    /// padding): computed once per (kx) instead of tested per element.
+    /// </summary>
+    private static (int First, int Last) ValidColumns(ImageGeometry g, int kx, int ow)
+    {
+        int shift = kx - g.Padding;
+        int first = shift >= 0 ? 0 : (-shift + g.Stride - 1) / g.Stride;
+        int last = g.Width - shift <= 0 ? 0 : Math.Min(ow, (g.Width - shift + g.Stride - 1) / g.Stride);
+        return (Math.Min(first, last), last);
+    }
+
     /// <summary>cols[(c·KH + ky)·KW + kx, y·OW + x] = image[c, y·s − p + ky, x·s − p + kx], zero outside the image.</summary>
     public static void Im2Col<T>(ReadOnlySpan<T> image, ImageGeometry g, Span<T> cols) where T : unmanaged, INumber<T>
     {
-        int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow;
+        int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow, stride = g.Stride;
         for (int c = 0; c < g.Channels; c++)
         {
             for (int ky = 0; ky < g.WindowHeight; ky++)
@@ -27,21 +39,26 @@ public static class Convolution
                 for (int kx = 0; kx < g.WindowWidth; kx++)
                 {
                     var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions, positions);
+                    var (first, last) = ValidColumns(g, kx, ow);
+                    int shift = kx - g.Padding;
                     for (int y = 0; y < oh; y++)
                     {
-                        int iy = y * g.Stride - g.Padding + ky;
+                        int iy = y * stride - g.Padding + ky;
                         var target = row.Slice(y * ow, ow);
-                        if (iy < 0 || iy >= g.Height)
+                        if (iy < 0 || iy >= g.Height || first == last)
                         {
                             target.Clear();
                             continue;
                         }
+                        target.Slice(0, first).Clear();
+                        target.Slice(last).Clear();
                         var source = image.Slice((c * g.Height + iy) * g.Width, g.Width);
-                        for (int x = 0; x < ow; x++)
+                        if (stride == 1)
                         {
-                            int ix = x * g.Stride - g.Padding + kx;
-                            target[x] = ix >= 0 && ix < g.Width ? source[ix] : T.Zero;
+                            source.Slice(first + shift, last - first).CopyTo(target.Slice(first, last - first));
+                            continue;
                         }
+                        for (int x = first; x < last; x++) target[x] = source[x * stride + shift];
                     }
                 }
             }
@@ -51,7 +68,7 @@ public static class Convolution
     /// <summary>image[c, y·s − p + ky, x·s − p + kx] += cols[(c·KH + ky)·KW + kx, y·OW + x]: the transpose of <see cref="Im2Col"/>.</summary>
     public static void Col2ImAdd<T>(ReadOnlySpan<T> cols, ImageGeometry g, Span<T> image) where T : unmanaged, INumber<T>
     {
-        int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow;
+        int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow, stride = g.Stride;
         for (int c = 0; c < g.Channels; c++)
         {
             for (int ky = 0; ky < g.WindowHeight; ky++)
@@ -59,17 +76,22 @@ public static class Convolution
                 for (int kx = 0; kx < g.WindowWidth; kx++)
                 {
                     var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions, positions);
+                    var (first, last) = ValidColumns(g, kx, ow);
+                    if (first == last) continue;
+                    int shift = kx - g.Padding;
                     for (int y = 0; y < oh; y++)
                     {
-                        int iy = y * g.Stride - g.Padding + ky;
+                        int iy = y * stride - g.Padding + ky;
                         if (iy < 0 || iy >= g.Height) continue;
                         var target = image.Slice((c * g.Height + iy) * g.Width, g.Width);
                         var source = row.Slice(y * ow, ow);
-                        for (int x = 0; x < ow; x++)
+                        if (stride == 1)
                         {
-                            int ix = x * g.Stride - g.Padding + kx;
-                            if (ix >= 0 && ix < g.Width) target[ix] += source[x];
+                            var segment = target.Slice(first + shift, last - first);
+                            System.Numerics.Tensors.TensorPrimitives.Add<T>(segment, source.Slice(first, last - first), segment);
+                            continue;
                         }
+                        for (int x = first; x < last; x++) target[x * stride + shift] += source[x];
                     }
                 }
             }

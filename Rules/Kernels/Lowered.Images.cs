@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Symbolic.Rules.Ops;
 
 namespace Symbolic.Rules.Kernels;
@@ -94,31 +96,69 @@ public static partial class Lowered
         var g = new ImageGeometry(channels, height, width, window, window, stride);
         g.Validate();
         int oh = g.OutputHeight, ow = g.OutputWidth, inSize = g.InputSize, outSize = channels * oh * ow;
+        if (x.Length < batch * inSize || target.Length < batch * inSize || cotangent.Length < batch * outSize) throw new ArgumentException("A max-pooling VJP's spans are shorter than the batch needs.");
         if (!accumulate) target.Slice(0, batch * inSize).Clear();
-        for (int s = 0; s < batch; s++)
+        ref T input = ref MemoryMarshal.GetReference(x);
+        ref T result = ref MemoryMarshal.GetReference(target);
+        ref T cot = ref MemoryMarshal.GetReference(cotangent);
+        int o = 0;
+        for (int plane = 0; plane < batch * channels; plane++)
         {
-            var image = x.Slice(s * inSize, inSize);
-            var t = target.Slice(s * inSize, inSize);
-            for (int c = 0; c < channels; c++)
+            int planeStart = plane * height * width;
+            for (int y = 0; y < oh; y++)
             {
-                for (int y = 0; y < oh; y++)
+                for (int xo = 0; xo < ow; xo++, o++)
                 {
-                    for (int xo = 0; xo < ow; xo++)
-                    {
-                        int best = -1;
-                        for (int ky = 0; ky < window; ky++)
-                        {
-                            int rowStart = (c * height + y * stride + ky) * width + xo * stride;
-                            for (int kx = 0; kx < window; kx++)
-                            {
-                                if (best < 0 || image[rowStart + kx] > image[best]) best = rowStart + kx;
-                            }
-                        }
-                        t[best] += cotangent[s * outSize + (c * oh + y) * ow + xo];
-                    }
+                    int best = WindowArgmax(ref input, planeStart + y * stride * width + xo * stride, width, window);
+                    Unsafe.Add(ref result, best) += Unsafe.Add(ref cot, o);
                 }
             }
         }
+    }
+
+    // The maximum of a window x window block starting at index start of rows width apart (bounds checked by the caller).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T WindowMax<T>(ref T input, int start, int width, int window) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T m = Unsafe.Add(ref input, start);
+        for (int ky = 0; ky < window; ky++)
+        {
+            int row = start + ky * width;
+            for (int kx = 0; kx < window; kx++) m = T.Max(m, Unsafe.Add(ref input, row + kx));
+        }
+        return m;
+    }
+
+    // The index of the first maximum of a window x window block starting at index start of rows width apart (bounds checked by the caller).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int WindowArgmax<T>(ref T input, int start, int width, int window) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (window == 2)
+        {
+            // The common 2 x 2 window without branches (a branch per comparison mispredicts on real data, about 20 ns a
+            // window): the maximum by T.Max, then the first position holding it, row-major, from a bit mask.
+            T a = Unsafe.Add(ref input, start), b = Unsafe.Add(ref input, start + 1), c = Unsafe.Add(ref input, start + width), d = Unsafe.Add(ref input, start + width + 1);
+            T m = T.Max(T.Max(a, b), T.Max(c, d));
+            int mask = (a == m ? 1 : 0) | (b == m ? 2 : 0) | (c == m ? 4 : 0) | 8;
+            int first = System.Numerics.BitOperations.TrailingZeroCount(mask);
+            return start + (first & 1) + (first >> 1) * width;
+        }
+        int best = start;
+        T bestValue = Unsafe.Add(ref input, start);
+        for (int ky = 0; ky < window; ky++)
+        {
+            int row = start + ky * width;
+            for (int kx = 0; kx < window; kx++)
+            {
+                // Selects rather than branches: on real data which value wins is unpredictable, and a mispredicted branch per
+                // comparison cost about 20 ns per window.
+                T v = Unsafe.Add(ref input, row + kx);
+                bool greater = v > bestValue;
+                best = greater ? row + kx : best;
+                bestValue = greater ? v : bestValue;
+            }
+        }
+        return best;
     }
 
     /// <summary>target (=|+=) average-pooling's VJP: each output's cotangent spread evenly over its window.</summary>
@@ -135,28 +175,18 @@ public static partial class Lowered
         }
         g.Validate();
         int oh = g.OutputHeight, ow = g.OutputWidth, inSize = g.InputSize, outSize = g.Channels * oh * ow;
-        for (int s = 0; s < batch; s++)
+        if (x.Length < batch * inSize || value.Length < batch * outSize) throw new ArgumentException("A max-pooling's spans are shorter than the batch needs.");
+        ref T input = ref MemoryMarshal.GetReference(x);
+        ref T result = ref MemoryMarshal.GetReference(value);
+        int o = 0, width = g.Width, stride = g.Stride, window = g.WindowHeight;
+        for (int plane = 0; plane < batch * g.Channels; plane++)
         {
-            var image = x.Slice(s * inSize, inSize);
-            for (int c = 0; c < g.Channels; c++)
+            int planeStart = plane * g.Height * width;
+            for (int y = 0; y < oh; y++)
             {
-                for (int y = 0; y < oh; y++)
+                for (int xo = 0; xo < ow; xo++, o++)
                 {
-                    for (int xo = 0; xo < ow; xo++)
-                    {
-                        T best = T.NegativeInfinity;
-                        bool first = true;
-                        for (int ky = 0; ky < g.WindowHeight; ky++)
-                        {
-                            int rowStart = (c * g.Height + y * g.Stride + ky) * g.Width + xo * g.Stride;
-                            for (int kx = 0; kx < g.WindowWidth; kx++)
-                            {
-                                if (first || image[rowStart + kx] > best) best = image[rowStart + kx];
-                                first = false;
-                            }
-                        }
-                        value[s * outSize + (c * oh + y) * ow + xo] = best;
-                    }
+                    Unsafe.Add(ref result, o) = WindowMax(ref input, planeStart + y * stride * width + xo * stride, width, window);
                 }
             }
         }

@@ -225,6 +225,16 @@ public static class BenchCommand
             yield return new BenchCase(graph, "fa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "fa", 0), GeneratedCases.PaperMlpSetup);
             yield return new BenchCase(graph, "dfa", 0, 0, 64, 2, "generated", GeneratedCases.Macs(mlp, "dfa", 0), GeneratedCases.PaperMlpSetup);
         }
+        // The follow-up's CNN (the AR rules top-down, as its code relaxes), at the batches and threads the issue names.
+        var cnn = PaperCnn.Graph;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (int batch in quick ? new[] { 64 } : new[] { 1, 64, 256 })
+            {
+                yield return new BenchCase("cnn-paper-28", "bp", 0, 0, batch, threads, "generated", GeneratedCases.Macs(cnn, "bp", 0), GeneratedCases.PaperCnnSetup);
+                yield return new BenchCase("cnn-paper-28", "ar-topdown", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(cnn, "ar", 100), GeneratedCases.PaperCnnSetup);
+            }
+        }
         var gated = GatedResidual.Graph;
         foreach (int threads in new[] { 1, 2 })
         {

@@ -47,9 +47,9 @@ public static class GeneratedCases
     /// current units, strict PC) add those products once more per step.</summary>
     public static double Macs(ComputationGraph graph, string rule, int steps)
     {
-        var products = graph.Nodes.Where(n => n.Op == OpKind.MatVec).ToArray();
-        double forward = products.Sum(n => (double)graph.Nodes[n.Inputs[0]].Shape.Size);
-        double backward = products.Where(n => graph.Nodes[n.Inputs[1]].Op != OpKind.Input).Sum(n => (double)graph.Nodes[n.Inputs[0]].Shape.Size);
+        var products = graph.Nodes.Where(n => n.Op is OpKind.MatVec or OpKind.Conv2d).ToArray();
+        double forward = products.Sum(n => ProductMacs(graph, n));
+        double backward = products.Where(n => graph.Nodes[n.Inputs[1]].Op != OpKind.Input).Sum(n => ProductMacs(graph, n));
         return rule switch
         {
             "bp" or "fa" => 2 * forward + backward,
@@ -59,6 +59,16 @@ public static class GeneratedCases
             _ => 2 * forward + steps * backward,
         };
     }
+
+    /// <summary>Multiply-adds per sample of one product: a weight's size for W x; output size × patch (in · kh · kw) for a convolution.</summary>
+    private static double ProductMacs(ComputationGraph graph, Node n)
+    {
+        var parameter = graph.Nodes[n.Inputs[0]];
+        return n.Op == OpKind.Conv2d ? (double)n.Size * (parameter.Size / parameter.Shape.Dims[0]) : parameter.Size;
+    }
+
+    /// <summary>Sets up a PaperCnn case (the follow-up's CNN on 28x28 grey images, tanh; inputs uniform in [-1, 1)).</summary>
+    public static CaseRun PaperCnnSetup(BenchCase c) => Setup<PaperCnn.Float32>(c, PaperCnn.Float32.Parameters.Initialise(1), 4, 5e-4);
 
     /// <summary>Sets up a PaperMlp case.</summary>
     public static CaseRun PaperMlpSetup(BenchCase c) => Setup<PaperMlp.Float32>(c, PaperMlp.Float32.Parameters.Initialise(1), 2, 1e-5);
