@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Symbolic.Cli;
+using Symbolic.Cli.CommandLine;
 using Symbolic.Cli.Train;
 using Symbolic.PropertyTests.Training;
 using Symbolic.Rules.Checkpoints;
@@ -184,6 +185,18 @@ public sealed class TrainCommandTests : IDisposable
         }
         // Same seed, same weights and batch: only the activation differs, so the first losses must too.
         Assert.Equal(losses.Count, losses.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_gradient_clamp_reaches_the_optimiser_and_the_summary()
+    {
+        var config = Config() with { Rules = new[] { "bp" }, Seeds = new[] { 2 }, Epochs = 1, GradientClamp = 50 };
+        Assert.Equal(50, config.CreateOptimiser().GradientClamp);
+        Assert.False(Config().CreateOptimiser().Clamps);
+        var (folder, code, _) = Run(config);
+        Assert.Equal(Program.Success, code);
+        Assert.Contains("with gradients clamped to +-50", File.ReadAllText(folder.Combine("summary.md")));
+        Assert.Throws<UsageException>(() => (Config() with { GradientClamp = -1 }).Validate());
     }
 
     [Fact]

@@ -42,6 +42,12 @@ public class DiagnosticsTests
         { "SYM013", "using Symbolic.Graph;\n[ComputationGraph(Loss = (LossKind)7)] public static partial class G { static Node Forward(" + Ok + ") => w * x; }", "Loss = (LossKind)7" },
         { "SYM014", "static Node Forward(" + Ok + ") => w * y;", "y" },
         { "SYM015", "static double s = 0.1;\nstatic Node Forward(" + Ok + ") => LeakyRelu(w * x, s);", "s" },
+        // Image ops: a stride that is not an integer constant, a zero stride, a window that does not fit, channels that differ, a kernel attribute of three sizes.
+        { "SYM015", "static Node Forward([Input(1, 6, 6)] Node x, [Kernel(2, 1, 3, 3)] Node k, [Weight(3, 32)] Node w) => w * Flatten(Conv2d(k, x, 1.5, 0));", "1.5" },
+        { "SYM008", "static Node Forward([Input(1, 6, 6)] Node x, [Kernel(2, 1, 3, 3)] Node k, [Weight(3, 32)] Node w) => w * Flatten(Conv2d(k, x, 0, 0));", "Conv2d(k, x, 0, 0)" },
+        { "SYM008", "static Node Forward([Input(1, 6, 6)] Node x, [Kernel(2, 1, 3, 3)] Node k, [Weight(3, 32)] Node w) => w * Flatten(MaxPool(Conv2d(k, x, 1, 0), 5, 1));", "MaxPool(Conv2d(k, x, 1, 0), 5, 1)" },
+        { "SYM008", "static Node Forward([Input(2, 6, 6)] Node x, [Kernel(2, 1, 3, 3)] Node k, [Weight(3, 32)] Node w) => w * Flatten(Conv2d(k, x, 1, 0));", "Conv2d(k, x, 1, 0)" },
+        { "SYM013", "static Node Forward([Input(1, 6, 6)] Node x, [Kernel(2, 1, 3)] Node k, [Weight(3, 32)] Node w) => w * Flatten(Conv2d(k, x, 1, 0));", "Kernel(2, 1, 3)" },
         { "SYM016", "static Node Forward(" + Ok + ") { var h = w * x; }", "Forward" },
         { "SYM017", "static Node Forward(" + Ok + ") { var h = w * x; var dead = Relu(h); return h; }", "dead" },
         { "SYM018", "using Symbolic.Graph;\n[ComputationGraph] public static partial class Float32 { static Node Forward(" + Ok + ") => w * x; }", "Float32" },

@@ -154,4 +154,35 @@ public class OptimiserFormulaTests
         var stepped = new Sgd(0.25).Step(parameters, updates);
         foreach (var name in parameters.Names) Assert.Equal(0, Reference.Compare.RelativeError(stepped[name], parameters[name] - 0.25 * updates[name]));
     }
+    /// <summary>
+    /// A gradient clamp (the AR authors' CNN: ±50) is the same optimiser on the clamped gradients, in both engines, for every
+    /// kind; it turns off SGD's fusion, and a clamp that is not positive is refused.
+    /// </summary>
+    [Fact]
+    public void A_gradient_clamp_is_the_optimiser_on_clamped_gradients()
+    {
+        var random = new Random(5);
+        var parameters = ParameterSet.From(new[] { ("w", Matrix<double>.Build.Dense(4, 3, (_, _) => random.NextDouble() - 0.5)) });
+        var gradients = Enumerable.Range(0, 3).Select(_ => ParameterSet.From(new[] { ("w", Matrix<double>.Build.Dense(4, 3, (_, _) => 4 * random.NextDouble() - 2)) })).ToArray();
+        var clamped = gradients.Select(g => g.Map((_, m) => m.Map(v => Math.Clamp(v, -0.5, 0.5)))).ToArray();
+        foreach (Optimiser plain in new Optimiser[] { new Sgd(0.1), new Sgd(0.1, 0.01), new Momentum(0.1, 0.9), new Adam(0.01) })
+        {
+            var optimiser = plain with { GradientClamp = 0.5 };
+            Assert.True(optimiser.Clamps);
+            Assert.False(optimiser.IsPlainSgd);
+            Assert.Contains("GradientClamp = 0.5", optimiser.ToString());
+            Assert.NotEqual(plain, optimiser);
+            var (expected, _) = OptimiserCases.RunReference(plain, parameters, clamped);
+            var (reference, _) = OptimiserCases.RunReference(optimiser, parameters, gradients);
+            Assert.True(reference.MaxRelativeDifference(expected) < 1e-15, optimiser + ": reference " + reference.MaxRelativeDifference(expected));
+            Assert.True(reference.MaxRelativeDifference(OptimiserCases.RunReference(plain, parameters, gradients).Parameters) > 1e-6, optimiser + ": the clamp changed nothing");
+            var (compiled, _) = OptimiserCases.RunCompiled<double>(optimiser, parameters, gradients);
+            Assert.True(OptimiserCases.RelativeError(compiled, expected) < 1e-12, optimiser + ": compiled " + OptimiserCases.RelativeError(compiled, expected));
+        }
+        foreach (double bad in new[] { 0.0, -1.0, double.NaN })
+        {
+            Assert.Contains("GradientClamp must be greater than 0", Assert.Throws<ArgumentException>(() => new Sgd(0.1) { GradientClamp = bad }).Message);
+        }
+        Assert.True(new Sgd(0.1).IsPlainSgd);
+    }
 }

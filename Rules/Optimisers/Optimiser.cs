@@ -35,14 +35,23 @@ public abstract record Optimiser(double LearningRate, double WeightDecay = 0)
     /// <summary>Coupled L2 regularisation: the gradient used is g + WeightDecay * θ (torch's <c>weight_decay</c>, not AdamW's decoupled decay); finite and &gt;= 0.</summary>
     public double WeightDecay { get; init => field = RequireWeightDecay(value); } = RequireWeightDecay(WeightDecay);
 
+    /// <summary>
+    /// Clamps every gradient element to [-GradientClamp, GradientClamp] before the step (before weight decay is added), as
+    /// the AR authors' CNN code clamps its updates to ±50; positive infinity (the default) clamps nothing. Greater than 0.
+    /// </summary>
+    public double GradientClamp { get; init => field = RequireGradientClamp(value); } = double.PositiveInfinity;
+
+    /// <summary>True when <see cref="GradientClamp"/> is finite, so the steps clamp.</summary>
+    public bool Clamps => !double.IsPositiveInfinity(GradientClamp);
+
     /// <summary>How many per-parameter moment sets the optimiser keeps: 0 for SGD, 1 for momentum (the velocity), 2 for Adam (first and second moments).</summary>
     public abstract int MomentCount { get; }
 
     /// <summary>
-    /// True for SGD without weight decay: then the update is exactly θ - lr * g, and a compiled driver may fuse it into the
+    /// True for SGD without weight decay and without a clamp: then the update is exactly θ - lr * g, and a compiled driver may fuse it into the
     /// gradient products instead of materialising the gradient and calling <see cref="Apply{T}"/>.
     /// </summary>
-    public bool IsPlainSgd => this is Sgd && WeightDecay == 0;
+    public bool IsPlainSgd => this is Sgd && WeightDecay == 0 && !Clamps;
 
     // ---------------------------------------------------------------- reference engine (float64, immutable)
 
@@ -79,6 +88,7 @@ public abstract record Optimiser(double LearningRate, double WeightDecay = 0)
         RequireFinite(gradients, "gradient");
         RequireFinite(parameters, "parameter");
         long step = state.StepCount + 1;
+        if (Clamps) gradients = gradients.Map((_, m) => m.Map(v => Math.Clamp(v, -GradientClamp, GradientClamp)));
         var (next, moments) = StepReference(parameters, gradients, state.Moments, step);
         return (next, new OptimiserState(step, moments));
     }
@@ -176,8 +186,21 @@ public abstract record Optimiser(double LearningRate, double WeightDecay = 0)
         var moments = buffers.MomentArrays;
         var first = moments.Length > 0 ? moments[0][parameterIndex].AsSpan(start, count) : Span<T>.Empty;
         var second = moments.Length > 1 ? moments[1][parameterIndex].AsSpan(start, count) : Span<T>.Empty;
-        ApplySlice(parameter.Slice(start, count), gradient.Slice(start, count), first, second, buffers.StepCount);
+        var used = gradient.Slice(start, count);
+        if (Clamps)
+        {
+            // Clamped into a per-thread copy: the caller's gradient is read-only (and may be a shared cotangent product).
+            var clamped = new Span<T>(Kernels.ThreadBuffer<ClampUse, T>.Get(count), 0, count);
+            T limit = T.CreateTruncating(GradientClamp);
+            System.Numerics.Tensors.TensorPrimitives.Max(used, -limit, clamped);
+            System.Numerics.Tensors.TensorPrimitives.Min(clamped, limit, clamped);
+            used = clamped;
+        }
+        ApplySlice(parameter.Slice(start, count), used, first, second, buffers.StepCount);
     }
+
+    /// <summary>Names the per-thread buffer of clamped gradients.</summary>
+    private readonly struct ClampUse { }
 
     /// <summary>The compiled update on one checked slice; the moment spans are empty when the optimiser keeps fewer moments.</summary>
     private protected abstract void ApplySlice<T>(Span<T> parameter, ReadOnlySpan<T> gradient, Span<T> firstMoment, Span<T> secondMoment, long step)
@@ -249,11 +272,15 @@ public abstract record Optimiser(double LearningRate, double WeightDecay = 0)
         ArgumentNullException.ThrowIfNull(builder);
         builder.Append("LearningRate = ").Append(LearningRate.ToString("R", CultureInfo.InvariantCulture));
         builder.Append(", WeightDecay = ").Append(WeightDecay.ToString("R", CultureInfo.InvariantCulture));
+        if (Clamps) builder.Append(", GradientClamp = ").Append(GradientClamp.ToString("R", CultureInfo.InvariantCulture));
         return true;
     }
 
     private static double RequireLearningRate(double value) => double.IsFinite(value) && value > 0 ? value
         : throw new ArgumentException("LearningRate must be finite and greater than 0; got " + Show(value) + ".", nameof(LearningRate));
+
+    private static double RequireGradientClamp(double value) => value > 0 ? value
+        : throw new ArgumentException("GradientClamp must be greater than 0 (positive infinity clamps nothing); got " + Show(value) + ".", nameof(GradientClamp));
 
     private static double RequireWeightDecay(double value) => double.IsFinite(value) && value >= 0 ? value
         : throw new ArgumentException("WeightDecay must be finite and at least 0; got " + Show(value) + ".", nameof(WeightDecay));

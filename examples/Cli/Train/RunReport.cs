@@ -147,6 +147,7 @@ public static class RunReport
         md.Append("# Run ").Append(Path.GetFileName(folder.Path)).Append("\n\n");
         md.Append("Command: `").Append(config.Command).Append("`\n\n");
         md.Append(string.Create(inv, $"Model {config.Model}, {config.Dataset}, {config.Epochs} epochs of batch {config.BatchSize}, {config.Optimiser} lr {config.LearningRate} ")
+            + (config.GradientClamp > 0 ? string.Create(inv, $"with gradients clamped to +-{config.GradientClamp} ") : "")
             + string.Create(inv, $"(on gradients summed over the batch), init {config.Initialiser}, pixels {(config.Pixels == "pm1" ? "[-1, 1]" : "[0, 1]")}, {config.Precision}, {config.Threads} thread(s), ")
             + $"seeds {string.Join(", ", config.Seeds)}. Rules: {string.Join("; ", config.Rules.Select(r => r + " = " + TrainRules.Describe(r, config)))}.\n\n");
 

@@ -60,6 +60,9 @@ public static class TrainCommand
         /// <summary>--optimiser.</summary>
         public Option<string> Optimiser { get; } = CliOptions.Choice("--optimiser", "sgd (plain, fused into the update), momentum, or adam (bias-corrected, beta 0.9/0.999)", Defaults.Optimiser, "sgd", "momentum", "adam");
 
+        /// <summary>--clamp-gradients X.</summary>
+        public Option<double> Clamp { get; } = CliOptions.Number("--clamp-gradients", "X", "Clamp every gradient (or AR update) element to [-X, X] before the optimiser's step, as the AR authors' CNN code does with 50; 0 clamps nothing", Defaults.GradientClamp, v => v >= 0 && double.IsFinite(v), "0 or more");
+
         /// <summary>--momentum X.</summary>
         public Option<double> Momentum { get; } = CliOptions.Number("--momentum", "X", "Momentum coefficient with --optimiser momentum", Defaults.Momentum, v => v >= 0 && v < 1, "in [0, 1)");
 
@@ -106,7 +109,7 @@ public static class TrainCommand
         public Option<int> MaxSteps { get; } = CliOptions.Integer("--max-steps", "N", "Stop after N training steps in this invocation, saving checkpoints (continue with --resume)", int.MaxValue, v => v >= 1, "at least 1");
 
         /// <summary>All options, in help order.</summary>
-        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Eta, Steps, Schedule, Init, FeedbackInit, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
+        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Clamp, Eta, Steps, Schedule, Init, FeedbackInit, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
 
         /// <summary>Adds the options to <paramref name="command"/> and makes it train.</summary>
         public void AttachTo(Command command)
@@ -128,6 +131,7 @@ public static class TrainCommand
             LearningRate = parse.GetValue(LearningRate),
             Optimiser = parse.GetValue(Optimiser)!,
             Momentum = parse.GetValue(Momentum),
+            GradientClamp = parse.GetValue(Clamp),
             Eta = parse.GetValue(Eta),
             RelaxationSteps = parse.GetValue(Steps),
             Schedule = parse.GetValue(Schedule)!,

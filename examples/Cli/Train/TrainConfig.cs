@@ -49,6 +49,9 @@ public sealed record TrainConfig
     /// <summary>The learning rate (on gradients summed over the batch, as the AR authors).</summary>
     public double LearningRate { get; init; } = 5e-4;
 
+    /// <summary>Every gradient element clamped to ±this before the optimiser's step (the AR authors' CNN: 50); 0 clamps nothing.</summary>
+    public double GradientClamp { get; init; }
+
     /// <summary>Momentum's coefficient (with <c>--optimiser momentum</c>).</summary>
     public double Momentum { get; init; } = 0.9;
 
@@ -93,13 +96,17 @@ public sealed record TrainConfig
     public TrainerSettings TrainerSettings(int seed) => new(Epochs, BatchSize, seed, Threads, DropLast);
 
     /// <summary>The optimiser.</summary>
-    public Optimiser CreateOptimiser() => Optimiser switch
+    public Optimiser CreateOptimiser()
     {
-        "sgd" => new Sgd(LearningRate),
-        "momentum" => new Momentum(LearningRate, Momentum),
-        "adam" => new Adam(LearningRate),
-        _ => throw new UsageException($"--optimiser must be sgd, momentum or adam, not '{Optimiser}'"),
-    };
+        Optimiser optimiser = Optimiser switch
+        {
+            "sgd" => new Sgd(LearningRate),
+            "momentum" => new Momentum(LearningRate, Momentum),
+            "adam" => new Adam(LearningRate),
+            _ => throw new UsageException($"--optimiser must be sgd, momentum or adam, not '{Optimiser}'"),
+        };
+        return GradientClamp > 0 ? optimiser with { GradientClamp = GradientClamp } : optimiser;
+    }
 
     /// <summary>The initialiser.</summary>
     public Initialiser CreateInitialiser() => Initialiser switch
@@ -139,6 +146,7 @@ public sealed record TrainConfig
         if (Epochs < 1) throw new UsageException($"--epochs must be at least 1, not {Epochs}");
         if (BatchSize < 1) throw new UsageException($"--batch must be at least 1, not {BatchSize}");
         if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new UsageException($"--lr must be a positive number, not {LearningRate.ToString(CultureInfo.InvariantCulture)}");
+        if (!(GradientClamp >= 0 && double.IsFinite(GradientClamp))) throw new UsageException($"--clamp-gradients must be 0 (no clamp) or a positive number, not {GradientClamp.ToString(CultureInfo.InvariantCulture)}");
         if (!(Momentum >= 0 && Momentum < 1)) throw new UsageException($"--momentum must be in [0, 1), not {Momentum.ToString(CultureInfo.InvariantCulture)}");
         if (!(Eta > 0 && Eta <= 1)) throw new UsageException($"--eta must be in (0, 1], not {Eta.ToString(CultureInfo.InvariantCulture)}");
         if (RelaxationSteps < 1) throw new UsageException($"--steps must be at least 1, not {RelaxationSteps}");
