@@ -310,7 +310,7 @@ public static class BenchCommand
 
     private static string Label(BenchCase c) => $"{ShortGraph(c.Graph)} {c.Path} {c.Rule} b{c.Batch} t{c.Threads}";
 
-    private static string ShortGraph(string graph) => graph.StartsWith("mlp", StringComparison.Ordinal) ? "mlp" : graph.StartsWith("gated", StringComparison.Ordinal) ? "gated" : graph;
+    private static string ShortGraph(string graph) => graph.StartsWith("mlp", StringComparison.Ordinal) ? "mlp" : graph.StartsWith("gated", StringComparison.Ordinal) ? "gated" : graph.StartsWith("cnn", StringComparison.Ordinal) ? "cnn" : graph;
 
     private static string Header() =>
         $"{"graph",-6} {"path",-10} {"rule",-13} {"T",4} {"eta",4} {"batch",5} {"thr",3} {"samples/s",11} {"ms/step",9} {"GFLOP/s",8} {"of peak",7} {"alloc B/step",12} {"iters",5} {"spread",6} {"best/s",11} {"best of peak",12}";
