@@ -110,22 +110,8 @@ public static class OptimiserCases
         m.ToColumnMajorArray().Select(T.CreateTruncating).ToArray();
 
     /// <summary>max |compiled - reference| / max(1, |reference|) over the elements of every parameter, in order of name.</summary>
-    public static double RelativeError<T>(IReadOnlyList<T[]> compiled, ParameterSet reference) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        var names = reference.Names.ToArray();
-        double worst = 0;
-        for (int i = 0; i < names.Length; i++)
-        {
-            var expected = reference[names[i]].ToColumnMajorArray();
-            if (compiled[i].Length != expected.Length) return double.PositiveInfinity;
-            for (int k = 0; k < expected.Length; k++)
-            {
-                double error = Math.Abs(double.CreateTruncating(compiled[i][k]) - expected[k]) / Math.Max(1.0, Math.Abs(expected[k]));
-                if (!(error <= worst)) worst = double.IsNaN(error) ? double.PositiveInfinity : error;
-            }
-        }
-        return worst;
-    }
+    public static double RelativeError<T>(IReadOnlyList<T[]> compiled, ParameterSet reference) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        RelativeErrorBeyond(compiled, reference, null);
 
     /// <summary>
     /// max (|compiled - reference| - allowed) / max(1, |reference|) over the elements of every parameter, in order of name:

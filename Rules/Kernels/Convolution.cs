@@ -129,15 +129,27 @@ public static class Convolution
 
     /// <summary>kernelTarget (=|+=) scale × Σ_s cotangent_s unfold(input_s)ᵀ: the VJP of <see cref="Forward"/> to its kernel over the batch.</summary>
     public static void KernelVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> cols, T scale, bool accumulate)
+        where T : unmanaged, INumber<T> =>
+        KernelVjpRows(cotangent, input, kernelTarget, outputs, g, batch, cols, scale, accumulate, 0, outputs);
+
+    /// <summary>
+    /// <see cref="KernelVjp"/> on output channels [rowStart, rowStart + rowCount) only (the rows one thread of the
+    /// data-parallel run updates); the other rows of <paramref name="kernelTarget"/> are left as they are.
+    /// </summary>
+    public static void KernelVjpRows<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> cols, T scale, bool accumulate, int rowStart, int rowCount)
         where T : unmanaged, INumber<T>
     {
         Check(input.Length, kernelTarget.Length, cotangent.Length, cols.Length, outputs, g, batch);
-        int positions = g.OutputPositions, inSize = g.InputSize, outSize = outputs * positions;
+        if ((uint)rowStart > (uint)outputs || (uint)rowCount > (uint)(outputs - rowStart)) throw new ArgumentOutOfRangeException(nameof(rowCount), $"Rows [{rowStart}, {rowStart + rowCount}) are not within the kernel's {outputs} output channels.");
+        int positions = g.OutputPositions, patch = g.PatchSize, inSize = g.InputSize, outSize = outputs * positions;
+        var rows = kernelTarget.Slice(rowStart * patch, rowCount * patch);
+        if (!accumulate) rows.Clear();
+        if (rowCount == 0) return;
         var patches = cols.Slice(0, PatchBufferLength(g));
         for (int s = 0; s < batch; s++)
         {
             Im2Col(input.Slice(s * inSize, inSize), g, patches);
-            Gemm.MatMulNT(cotangent.Slice(s * outSize, outSize), positions, patches, positions, kernelTarget, g.PatchSize, outputs, g.PatchSize, positions, scale, accumulate || s > 0);
+            Gemm.MatMulNT(cotangent.Slice(s * outSize + rowStart * positions, rowCount * positions), positions, patches, positions, rows, patch, rowCount, patch, positions, scale, true);
         }
     }
 

@@ -40,18 +40,7 @@ public static partial class Lowered
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var g = new ImageGeometry(channels, height, width, kernelHeight, kernelWidth, stride, padding);
-        g.Validate();
-        int positions = g.OutputPositions, patch = g.PatchSize, inSize = g.InputSize, outSize = outputs * positions;
-        if ((uint)rowStart > (uint)outputs || (uint)rowCount > (uint)(outputs - rowStart)) throw new ArgumentOutOfRangeException(nameof(rowCount), $"Rows [{rowStart}, {rowStart + rowCount}) are not within the kernel's {outputs} output channels.");
-        var rows = target.Slice(rowStart * patch, rowCount * patch);
-        if (!accumulate) rows.Clear();
-        if (rowCount == 0) return;
-        var patches = new Span<T>(ThreadBuffer<PatchUse, T>.Get(Convolution.PatchBufferLength(g)), 0, Convolution.PatchBufferLength(g));
-        for (int s = 0; s < batch; s++)
-        {
-            Convolution.Im2Col(x.Slice(s * inSize, inSize), g, patches);
-            Gemm.MatMulNT(cotangent.Slice(s * outSize + rowStart * positions, rowCount * positions), positions, patches, positions, rows, patch, rowCount, patch, positions, scale, true);
-        }
+        Convolution.KernelVjpRows(cotangent, x, target, outputs, g, batch, ThreadBuffer<PatchUse, T>.Get(Convolution.PatchBufferLength(g)), scale, accumulate, rowStart, rowCount);
     }
 
     /// <summary>value = x + bias[channel] at every position of the channel, per sample.</summary>
@@ -83,11 +72,11 @@ public static partial class Lowered
 
     /// <summary>value = the maximum of each channel over square windows, per sample.</summary>
     public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> value, int batch, int channels, int height, int width, int window, int stride) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        Pool(x, value, batch, new ImageGeometry(channels, height, width, window, window, stride), max: true);
+        MaxPool(x, value, batch, new ImageGeometry(channels, height, width, window, window, stride));
 
     /// <summary>value = the mean of each channel over square windows, per sample.</summary>
     public static void AvgPool<T>(ReadOnlySpan<T> x, Span<T> value, int batch, int channels, int height, int width, int window, int stride) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        Pool(x, value, batch, new ImageGeometry(channels, height, width, window, window, stride), max: false);
+        Convolution.AvgPool(x, value, new ImageGeometry(channels, height, width, window, window, stride), batch);
 
     /// <summary>target (=|+=) max-pooling's VJP: each output's cotangent to the first maximum of its window in <paramref name="x"/>, the pool's stored input.</summary>
     public static void MaxPoolInput<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> x, Span<T> target, bool accumulate, int batch, int channels, int height, int width, int window, int stride)
@@ -166,13 +155,8 @@ public static partial class Lowered
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         Convolution.AvgPoolVjp(cotangent, target, new ImageGeometry(channels, height, width, window, window, stride), batch, accumulate);
 
-    private static void Pool<T>(ReadOnlySpan<T> x, Span<T> value, int batch, ImageGeometry g, bool max) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> value, int batch, ImageGeometry g) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (!max)
-        {
-            Convolution.AvgPool(x, value, g, batch);
-            return;
-        }
         g.Validate();
         int oh = g.OutputHeight, ow = g.OutputWidth, inSize = g.InputSize, outSize = g.Channels * oh * ow;
         if (x.Length < batch * inSize || value.Length < batch * outSize) throw new ArgumentException("A max-pooling's spans are shorter than the batch needs.");
