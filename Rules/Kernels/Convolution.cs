@@ -6,16 +6,13 @@ namespace Symbolic.Rules.Kernels;
 
 /// <summary>
 /// The image ops' batch kernels for compiled code, sample-major (sample s's (channel, row, column) values at
-/// s × size): a convolution unfolds each image into a (C·KH·KW) × (OH·OW) patch matrix (im2col) and multiplies it by
-/// the (out × C·KH·KW) kernel through <see cref="Gemm"/>; its VJPs multiply back and fold (col2im). Pooling keeps the
-/// index of each window's maximum for its VJP. Allocation-free: the caller owns the patch buffer
-/// (<see cref="PatchBufferLength"/>).
+/// s × size): a convolution transposes a chunk of samples to channel-major (sample innermost), unfolds them side by side
+/// into one (C·KH·KW) × (OH·OW·n) patch matrix (im2col) and multiplies it by the (out × C·KH·KW) kernel in one
+/// <see cref="Gemm"/>; its VJPs multiply back and fold (col2im). Pooling keeps the index of each window's maximum for
+/// its VJP. Allocation-free: the caller owns the workspace (<see cref="WorkspaceLength"/>).
 /// </summary>
 public static class Convolution
 {
-    /// <summary>The length of the patch buffer a convolution of <paramref name="g"/> needs (one sample's unfolded image).</summary>
-    public static int PatchBufferLength(ImageGeometry g) => g.PatchSize * g.OutputPositions;
-
     /// <summary>
     /// The output columns x in [first, last) whose input column x·s − p + kx lies inside the image (the rest read the zero
     /// padding): computed once per (kx) instead of tested per element.
@@ -28,8 +25,147 @@ public static class Convolution
         return (Math.Min(first, last), last);
     }
 
-    /// <summary>cols[(c·KH + ky)·KW + kx, y·OW + x] = image[c, y·s − p + ky, x·s − p + kx], zero outside the image.</summary>
-    public static void Im2Col<T>(ReadOnlySpan<T> image, ImageGeometry g, Span<T> cols) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// output (=|+=) K ⊛ input for <paramref name="batch"/> samples; K is (outputs × C·KH·KW) row-major; the workspace
+    /// holds <see cref="WorkspaceLength"/> values.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> kernel, Span<T> output, int outputs, ImageGeometry g, int batch, Span<T> workspace, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        Check(input.Length, kernel.Length, output.Length, workspace.Length, outputs, g, batch);
+        int positions = g.OutputPositions, inSize = g.InputSize, outSize = outputs * positions, chunk = ChunkSamples(g, batch);
+        var w = new Workspace<T>(workspace, g, outputs, chunk);
+        for (int s0 = 0; s0 < batch; s0 += chunk)
+        {
+            int n = Math.Min(chunk, batch - s0);
+            var images = w.Images(n);
+            Gemm.Transpose(input.Slice(s0 * inSize, n * inSize), inSize, images, n, inSize);
+            var patches = w.Patches(n);
+            Im2ColBatch<T>(images, g, n, patches);
+            var products = w.Products(n);
+            Gemm.MatMulNN<T>(kernel, patches, products, outputs, positions * n, g.PatchSize, false);
+            StoreSampleMajor(products, output.Slice(s0 * outSize, n * outSize), w.SampleMajor(n, outSize), n, outSize, accumulate);
+        }
+    }
+
+    /// <summary>inputCotangent (=|+=) the VJP of <see cref="Forward"/> to its input: fold(Kᵀ cotangent) per sample.</summary>
+    public static void InputVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> kernel, Span<T> inputCotangent, int outputs, ImageGeometry g, int batch, Span<T> workspace, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        Check(inputCotangent.Length, kernel.Length, cotangent.Length, workspace.Length, outputs, g, batch);
+        int positions = g.OutputPositions, inSize = g.InputSize, outSize = outputs * positions, chunk = ChunkSamples(g, batch);
+        var w = new Workspace<T>(workspace, g, outputs, chunk);
+        for (int s0 = 0; s0 < batch; s0 += chunk)
+        {
+            int n = Math.Min(chunk, batch - s0);
+            var products = w.Products(n);
+            Gemm.Transpose(cotangent.Slice(s0 * outSize, n * outSize), outSize, products, n, outSize);
+            var patches = w.Patches(n);
+            Gemm.MatMulTN<T>(kernel, products, patches, g.PatchSize, positions * n, outputs, false);
+            var images = w.Images(n);
+            images.Clear();
+            Col2ImAddBatch<T>(patches, g, n, images);
+            StoreSampleMajor(images, inputCotangent.Slice(s0 * inSize, n * inSize), w.SampleMajor(n, inSize), n, inSize, accumulate);
+        }
+    }
+
+    /// <summary>kernelTarget (=|+=) scale × Σ_s cotangent_s unfold(input_s)ᵀ: the VJP of <see cref="Forward"/> to its kernel over the batch.</summary>
+    public static void KernelVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> workspace, T scale, bool accumulate)
+        where T : unmanaged, INumber<T> =>
+        KernelVjpRows(cotangent, input, kernelTarget, outputs, g, batch, workspace, scale, accumulate, 0, outputs);
+
+    /// <summary>
+    /// <see cref="KernelVjp"/> on output channels [rowStart, rowStart + rowCount) only (the rows one thread of the
+    /// data-parallel run updates); the other rows of <paramref name="kernelTarget"/> are left as they are.
+    /// </summary>
+    public static void KernelVjpRows<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> workspace, T scale, bool accumulate, int rowStart, int rowCount)
+        where T : unmanaged, INumber<T>
+    {
+        Check(input.Length, kernelTarget.Length, cotangent.Length, workspace.Length, outputs, g, batch);
+        if ((uint)rowStart > (uint)outputs || (uint)rowCount > (uint)(outputs - rowStart)) throw new ArgumentOutOfRangeException(nameof(rowCount), $"Rows [{rowStart}, {rowStart + rowCount}) are not within the kernel's {outputs} output channels.");
+        int positions = g.OutputPositions, patch = g.PatchSize, inSize = g.InputSize, outSize = outputs * positions, chunk = ChunkSamples(g, batch);
+        var rows = kernelTarget.Slice(rowStart * patch, rowCount * patch);
+        if (!accumulate) rows.Clear();
+        if (rowCount == 0) return;
+        var w = new Workspace<T>(workspace, g, outputs, chunk);
+        for (int s0 = 0; s0 < batch; s0 += chunk)
+        {
+            int n = Math.Min(chunk, batch - s0);
+            var images = w.Images(n);
+            Gemm.Transpose(input.Slice(s0 * inSize, n * inSize), inSize, images, n, inSize);
+            var patches = w.Patches(n);
+            Im2ColBatch<T>(images, g, n, patches);
+            // The cotangent's rows of these channels, channel-major like the patches: (rowCount · positions) × n.
+            var products = w.Products(n).Slice(0, rowCount * positions * n);
+            Gemm.Transpose(cotangent.Slice(s0 * outSize + rowStart * positions, (n - 1) * outSize + rowCount * positions), outSize, products, n, rowCount * positions);
+            Gemm.MatMulNT<T>(products, positions * n, patches, positions * n, rows, patch, rowCount, patch, positions * n, scale, true);
+        }
+    }
+
+    // Samples unfolded together: enough that a chunk's patch matrix fills about a megabyte (half this machine's L2) and
+    // its GEMM has thousands of columns, at most 16 (one Vector512 of floats per patch element and position).
+    private const int ChunkElements = 1 << 18;
+    private const int MaxChunk = 16;
+
+    /// <summary>The samples a convolution of <paramref name="g"/> unfolds and multiplies at once.</summary>
+    public static int ChunkSamples(ImageGeometry g, int batch) =>
+        Math.Max(1, Math.Min(Math.Min(MaxChunk, Math.Max(1, batch)), ChunkElements / Math.Max(1, g.PatchSize * g.OutputPositions)));
+
+    /// <summary>
+    /// The workspace a convolution of <paramref name="g"/> with <paramref name="outputs"/> channels needs for
+    /// <paramref name="batch"/> samples: a chunk's images, patches and products channel-major (sample innermost) and a
+    /// sample-major copy for accumulating.
+    /// </summary>
+    public static int WorkspaceLength(ImageGeometry g, int outputs, int batch)
+    {
+        int n = ChunkSamples(g, batch), outSize = outputs * g.OutputPositions;
+        return n * (g.InputSize + g.PatchSize * g.OutputPositions + outSize + Math.Max(g.InputSize, outSize));
+    }
+
+    // A chunk's buffers carved out of the caller's workspace, each sized for n ≤ chunk samples.
+    private readonly ref struct Workspace<T>
+    {
+        private readonly Span<T> images, patches, products, sampleMajor;
+        private readonly int inSize, patchLength, outSize;
+
+        public Workspace(Span<T> workspace, ImageGeometry g, int outputs, int chunk)
+        {
+            inSize = g.InputSize;
+            patchLength = g.PatchSize * g.OutputPositions;
+            outSize = outputs * g.OutputPositions;
+            images = workspace.Slice(0, chunk * inSize);
+            patches = workspace.Slice(chunk * inSize, chunk * patchLength);
+            products = workspace.Slice(chunk * (inSize + patchLength), chunk * outSize);
+            sampleMajor = workspace.Slice(chunk * (inSize + patchLength + outSize), chunk * Math.Max(inSize, outSize));
+        }
+
+        /// <summary>n images channel-major: (C·H·W) × n.</summary>
+        public Span<T> Images(int n) => images.Slice(0, n * inSize);
+
+        /// <summary>n unfolded images side by side: (C·KH·KW) × (positions · n), sample innermost.</summary>
+        public Span<T> Patches(int n) => patches.Slice(0, n * patchLength);
+
+        /// <summary>n outputs channel-major: (outputs · positions) × n.</summary>
+        public Span<T> Products(int n) => products.Slice(0, n * outSize);
+
+        public Span<T> SampleMajor(int n, int size) => sampleMajor.Slice(0, n * size);
+    }
+
+    // target (n × size, sample-major) (=|+=) the transpose of channelMajor (size × n).
+    private static void StoreSampleMajor<T>(ReadOnlySpan<T> channelMajor, Span<T> target, Span<T> scratch, int n, int size, bool accumulate) where T : unmanaged, INumber<T>
+    {
+        if (!accumulate)
+        {
+            Gemm.Transpose(channelMajor, n, target, size, n);
+            return;
+        }
+        Gemm.Transpose(channelMajor, n, scratch, size, n);
+        System.Numerics.Tensors.TensorPrimitives.Add<T>(target, scratch, target);
+    }
+
+    // Im2Col of n images stored channel-major with the sample innermost: every copy moves n values per image column,
+    // and at stride 1 a whole output row's run of columns at once.
+    private static void Im2ColBatch<T>(ReadOnlySpan<T> images, ImageGeometry g, int n, Span<T> cols) where T : unmanaged, INumber<T>
     {
         int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow, stride = g.Stride;
         for (int c = 0; c < g.Channels; c++)
@@ -38,35 +174,35 @@ public static class Convolution
             {
                 for (int kx = 0; kx < g.WindowWidth; kx++)
                 {
-                    var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions, positions);
+                    var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions * n, positions * n);
                     var (first, last) = ValidColumns(g, kx, ow);
                     int shift = kx - g.Padding;
                     for (int y = 0; y < oh; y++)
                     {
                         int iy = y * stride - g.Padding + ky;
-                        var target = row.Slice(y * ow, ow);
+                        var target = row.Slice(y * ow * n, ow * n);
                         if (iy < 0 || iy >= g.Height || first == last)
                         {
                             target.Clear();
                             continue;
                         }
-                        target.Slice(0, first).Clear();
-                        target.Slice(last).Clear();
-                        var source = image.Slice((c * g.Height + iy) * g.Width, g.Width);
+                        target.Slice(0, first * n).Clear();
+                        target.Slice(last * n).Clear();
+                        var source = images.Slice((c * g.Height + iy) * g.Width * n, g.Width * n);
                         if (stride == 1)
                         {
-                            source.Slice(first + shift, last - first).CopyTo(target.Slice(first, last - first));
+                            source.Slice((first + shift) * n, (last - first) * n).CopyTo(target.Slice(first * n));
                             continue;
                         }
-                        for (int x = first; x < last; x++) target[x] = source[x * stride + shift];
+                        for (int x = first; x < last; x++) source.Slice((x * stride + shift) * n, n).CopyTo(target.Slice(x * n, n));
                     }
                 }
             }
         }
     }
 
-    /// <summary>image[c, y·s − p + ky, x·s − p + kx] += cols[(c·KH + ky)·KW + kx, y·OW + x]: the transpose of <see cref="Im2Col"/>.</summary>
-    public static void Col2ImAdd<T>(ReadOnlySpan<T> cols, ImageGeometry g, Span<T> image) where T : unmanaged, INumber<T>
+    // The transpose of Im2ColBatch: images += fold(cols), n samples innermost.
+    private static void Col2ImAddBatch<T>(ReadOnlySpan<T> cols, ImageGeometry g, int n, Span<T> images) where T : unmanaged, INumber<T>
     {
         int oh = g.OutputHeight, ow = g.OutputWidth, positions = oh * ow, stride = g.Stride;
         for (int c = 0; c < g.Channels; c++)
@@ -75,7 +211,7 @@ public static class Convolution
             {
                 for (int kx = 0; kx < g.WindowWidth; kx++)
                 {
-                    var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions, positions);
+                    var row = cols.Slice(((c * g.WindowHeight + ky) * g.WindowWidth + kx) * positions * n, positions * n);
                     var (first, last) = ValidColumns(g, kx, ow);
                     if (first == last) continue;
                     int shift = kx - g.Padding;
@@ -83,73 +219,22 @@ public static class Convolution
                     {
                         int iy = y * stride - g.Padding + ky;
                         if (iy < 0 || iy >= g.Height) continue;
-                        var target = image.Slice((c * g.Height + iy) * g.Width, g.Width);
-                        var source = row.Slice(y * ow, ow);
+                        var target = images.Slice((c * g.Height + iy) * g.Width * n, g.Width * n);
+                        var source = row.Slice(y * ow * n, ow * n);
                         if (stride == 1)
                         {
-                            var segment = target.Slice(first + shift, last - first);
-                            System.Numerics.Tensors.TensorPrimitives.Add<T>(segment, source.Slice(first, last - first), segment);
+                            var segment = target.Slice((first + shift) * n, (last - first) * n);
+                            System.Numerics.Tensors.TensorPrimitives.Add<T>(segment, source.Slice(first * n, (last - first) * n), segment);
                             continue;
                         }
-                        for (int x = first; x < last; x++) target[x * stride + shift] += source[x];
+                        for (int x = first; x < last; x++)
+                        {
+                            var segment = target.Slice((x * stride + shift) * n, n);
+                            System.Numerics.Tensors.TensorPrimitives.Add<T>(segment, source.Slice(x * n, n), segment);
+                        }
                     }
                 }
             }
-        }
-    }
-
-    /// <summary>output (=|+=) K ⊛ input for <paramref name="batch"/> samples; K is (outputs × C·KH·KW) row-major.</summary>
-    public static void Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> kernel, Span<T> output, int outputs, ImageGeometry g, int batch, Span<T> cols, bool accumulate)
-        where T : unmanaged, INumber<T>
-    {
-        Check(input.Length, kernel.Length, output.Length, cols.Length, outputs, g, batch);
-        int positions = g.OutputPositions, inSize = g.InputSize, outSize = outputs * positions;
-        var patches = cols.Slice(0, PatchBufferLength(g));
-        for (int s = 0; s < batch; s++)
-        {
-            Im2Col(input.Slice(s * inSize, inSize), g, patches);
-            Gemm.MatMulNN(kernel, patches, output.Slice(s * outSize, outSize), outputs, positions, g.PatchSize, accumulate);
-        }
-    }
-
-    /// <summary>inputCotangent (=|+=) the VJP of <see cref="Forward"/> to its input: fold(Kᵀ cotangent) per sample.</summary>
-    public static void InputVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> kernel, Span<T> inputCotangent, int outputs, ImageGeometry g, int batch, Span<T> cols, bool accumulate)
-        where T : unmanaged, INumber<T>
-    {
-        Check(inputCotangent.Length, kernel.Length, cotangent.Length, cols.Length, outputs, g, batch);
-        int positions = g.OutputPositions, inSize = g.InputSize, outSize = outputs * positions;
-        var patches = cols.Slice(0, PatchBufferLength(g));
-        if (!accumulate) inputCotangent.Slice(0, batch * inSize).Clear();
-        for (int s = 0; s < batch; s++)
-        {
-            Gemm.MatMulTN(kernel, cotangent.Slice(s * outSize, outSize), patches, g.PatchSize, positions, outputs, false);
-            Col2ImAdd<T>(patches, g, inputCotangent.Slice(s * inSize, inSize));
-        }
-    }
-
-    /// <summary>kernelTarget (=|+=) scale × Σ_s cotangent_s unfold(input_s)ᵀ: the VJP of <see cref="Forward"/> to its kernel over the batch.</summary>
-    public static void KernelVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> cols, T scale, bool accumulate)
-        where T : unmanaged, INumber<T> =>
-        KernelVjpRows(cotangent, input, kernelTarget, outputs, g, batch, cols, scale, accumulate, 0, outputs);
-
-    /// <summary>
-    /// <see cref="KernelVjp"/> on output channels [rowStart, rowStart + rowCount) only (the rows one thread of the
-    /// data-parallel run updates); the other rows of <paramref name="kernelTarget"/> are left as they are.
-    /// </summary>
-    public static void KernelVjpRows<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<T> input, Span<T> kernelTarget, int outputs, ImageGeometry g, int batch, Span<T> cols, T scale, bool accumulate, int rowStart, int rowCount)
-        where T : unmanaged, INumber<T>
-    {
-        Check(input.Length, kernelTarget.Length, cotangent.Length, cols.Length, outputs, g, batch);
-        if ((uint)rowStart > (uint)outputs || (uint)rowCount > (uint)(outputs - rowStart)) throw new ArgumentOutOfRangeException(nameof(rowCount), $"Rows [{rowStart}, {rowStart + rowCount}) are not within the kernel's {outputs} output channels.");
-        int positions = g.OutputPositions, patch = g.PatchSize, inSize = g.InputSize, outSize = outputs * positions;
-        var rows = kernelTarget.Slice(rowStart * patch, rowCount * patch);
-        if (!accumulate) rows.Clear();
-        if (rowCount == 0) return;
-        var patches = cols.Slice(0, PatchBufferLength(g));
-        for (int s = 0; s < batch; s++)
-        {
-            Im2Col(input.Slice(s * inSize, inSize), g, patches);
-            Gemm.MatMulNT(cotangent.Slice(s * outSize + rowStart * positions, rowCount * positions), positions, patches, positions, rows, patch, rowCount, patch, positions, scale, true);
         }
     }
 
@@ -260,7 +345,8 @@ public static class Convolution
         if (inputLength < batch * g.InputSize) throw new ArgumentException($"The input holds {inputLength} values; {batch} images of ({g.Channels}, {g.Height}, {g.Width}) need {batch * g.InputSize}.");
         if (kernelLength < outputs * g.PatchSize) throw new ArgumentException($"The kernel holds {kernelLength} values; {outputs} x {g.PatchSize} are needed.");
         if (outputLength < batch * outputs * g.OutputPositions) throw new ArgumentException($"The output holds {outputLength} values; {batch} samples of ({outputs}, {g.OutputHeight}, {g.OutputWidth}) need {batch * outputs * g.OutputPositions}.");
-        if (colsLength < PatchBufferLength(g)) throw new ArgumentException($"The patch buffer holds {colsLength} values; this geometry needs {PatchBufferLength(g)}.");
+        int needed = WorkspaceLength(g, outputs, batch);
+        if (colsLength < needed) throw new ArgumentException($"The convolution's workspace holds {colsLength} values; {batch} samples of this geometry need {needed} (Convolution.WorkspaceLength).");
     }
 
     private static void CheckPool(int inputLength, int outputLength, ImageGeometry g, int batch)

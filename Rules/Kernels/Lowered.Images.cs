@@ -3,24 +3,25 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Symbolic.Rules.Ops;
 
 namespace Symbolic.Rules.Kernels;
 
 // The image ops' entry points for generated primitives: every geometry argument is a constant at the call site, the
-// patch buffer is per thread (allocation-free after the first call), and max-pooling finds its window's maximum again
+// convolution workspace is per thread (allocation-free after the first call), and max-pooling finds its window's maximum again
 // in the VJP from the stored input rather than keeping indices between calls.
 public static partial class Lowered
 {
-    /// <summary>Names the per-thread patch buffer of the convolution entry points.</summary>
-    private readonly struct PatchUse { }
+    /// <summary>Names the per-thread workspace of the convolution entry points.</summary>
+    private readonly struct ConvolutionUse { }
 
     /// <summary>value = kernel ⊛ x per sample; the kernel is (outputs × channels·kh·kw) row-major.</summary>
     public static void Conv2d<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> kernel, Span<T> value, int batch, int outputs, int channels, int height, int width, int kernelHeight, int kernelWidth, int stride, int padding)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var g = new ImageGeometry(channels, height, width, kernelHeight, kernelWidth, stride, padding);
-        Convolution.Forward(x, kernel, value, outputs, g, batch, ThreadBuffer<PatchUse, T>.Get(Convolution.PatchBufferLength(g)), false);
+        Convolution.Forward(x, kernel, value, outputs, g, batch, ThreadBuffer<ConvolutionUse, T>.Get(Convolution.WorkspaceLength(g, outputs, batch)), false);
     }
 
     /// <summary>target (=|+=) the convolution's VJP to its image through <paramref name="kernel"/> (the forward kernel, or a rule's backward kernel of its shape).</summary>
@@ -28,7 +29,7 @@ public static partial class Lowered
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var g = new ImageGeometry(channels, height, width, kernelHeight, kernelWidth, stride, padding);
-        Convolution.InputVjp(cotangent, kernel, target, outputs, g, batch, ThreadBuffer<PatchUse, T>.Get(Convolution.PatchBufferLength(g)), accumulate);
+        Convolution.InputVjp(cotangent, kernel, target, outputs, g, batch, ThreadBuffer<ConvolutionUse, T>.Get(Convolution.WorkspaceLength(g, outputs, batch)), accumulate);
     }
 
     /// <summary>
@@ -40,7 +41,7 @@ public static partial class Lowered
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var g = new ImageGeometry(channels, height, width, kernelHeight, kernelWidth, stride, padding);
-        Convolution.KernelVjpRows(cotangent, x, target, outputs, g, batch, ThreadBuffer<PatchUse, T>.Get(Convolution.PatchBufferLength(g)), scale, accumulate, rowStart, rowCount);
+        Convolution.KernelVjpRows(cotangent, x, target, outputs, g, batch, ThreadBuffer<ConvolutionUse, T>.Get(Convolution.WorkspaceLength(g, outputs, batch)), scale, accumulate, rowStart, rowCount);
     }
 
     /// <summary>value = x + bias[channel] at every position of the channel, per sample.</summary>
@@ -90,19 +91,54 @@ public static partial class Lowered
         ref T input = ref MemoryMarshal.GetReference(x);
         ref T result = ref MemoryMarshal.GetReference(target);
         ref T cot = ref MemoryMarshal.GetReference(cotangent);
+        // 2 x 2 windows at stride 2 in float, four windows at a time (the paper's pools): a branch-free select of the first
+        // maximum per window from lane compares.
+        bool quads = window == 2 && stride == 2 && typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated;
         int o = 0;
         for (int plane = 0; plane < batch * channels; plane++)
         {
             int planeStart = plane * height * width;
             for (int y = 0; y < oh; y++)
             {
-                for (int xo = 0; xo < ow; xo++, o++)
+                int xo = 0, rowStart = planeStart + y * stride * width;
+                if (quads)
                 {
-                    int best = WindowArgmax(ref input, planeStart + y * stride * width + xo * stride, width, window);
+                    for (; xo + 4 <= ow; xo += 4, o += 4)
+                    {
+                        MaxPoolInputQuad(ref Unsafe.As<T, float>(ref Unsafe.Add(ref input, rowStart + 2 * xo)), ref Unsafe.As<T, float>(ref Unsafe.Add(ref result, rowStart + 2 * xo)),
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref cot, o)), width);
+                    }
+                }
+                for (; xo < ow; xo++, o++)
+                {
+                    int best = WindowArgmax(ref input, rowStart + xo * stride, width, window);
                     Unsafe.Add(ref result, best) += Unsafe.Add(ref cot, o);
                 }
             }
         }
+    }
+
+    // Lanes (2j, 2j+1) of both rows hold window j: swapping neighbours gives each lane its partner in the window's row.
+    private static Vector256<int> PairSwap => Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6);
+
+    // Four 2 x 2 windows of two rows width apart: target += each window's cotangent at its first maximum (row-major).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPoolInputQuad(ref float input, ref float target, ref float cotangent, int width)
+    {
+        var top = Vector256.LoadUnsafe(ref input);
+        var bottom = Vector256.LoadUnsafe(ref input, (nuint)width);
+        var max = Vector256.MaxNative(Vector256.MaxNative(top, Vector256.Shuffle(top, PairSwap)), Vector256.MaxNative(bottom, Vector256.Shuffle(bottom, PairSwap)));
+        var odd = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
+        var topIs = Vector256.Equals(top, max);
+        var topPartnerIs = Vector256.Shuffle(topIs.AsInt32(), PairSwap).AsSingle();
+        var bottomIs = Vector256.Equals(bottom, max);
+        var bottomPartnerIs = Vector256.Shuffle(bottomIs.AsInt32(), PairSwap).AsSingle();
+        // The right column loses to a maximum on its left; the bottom row loses to one anywhere in the top row.
+        var topWins = Vector256.AndNot(topIs, topPartnerIs & odd);
+        var bottomWins = Vector256.AndNot(Vector256.AndNot(bottomIs, bottomPartnerIs & odd), topIs | topPartnerIs);
+        var share = Vector256.Shuffle(Vector128.LoadUnsafe(ref cotangent).ToVector256Unsafe(), Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3));
+        (Vector256.LoadUnsafe(ref target) + (topWins & share)).StoreUnsafe(ref target);
+        (Vector256.LoadUnsafe(ref target, (nuint)width) + (bottomWins & share)).StoreUnsafe(ref target, (nuint)width);
     }
 
     // The maximum of a window x window block starting at index start of rows width apart (bounds checked by the caller).
@@ -163,14 +199,26 @@ public static partial class Lowered
         ref T input = ref MemoryMarshal.GetReference(x);
         ref T result = ref MemoryMarshal.GetReference(value);
         int o = 0, width = g.Width, stride = g.Stride, window = g.WindowHeight;
+        bool quads = window == 2 && stride == 2 && typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated;
         for (int plane = 0; plane < batch * g.Channels; plane++)
         {
             int planeStart = plane * g.Height * width;
             for (int y = 0; y < oh; y++)
             {
-                for (int xo = 0; xo < ow; xo++, o++)
+                int xo = 0, rowStart = planeStart + y * stride * width;
+                if (quads)
                 {
-                    Unsafe.Add(ref result, o) = WindowMax(ref input, planeStart + y * stride * width + xo * stride, width, window);
+                    for (; xo + 4 <= ow; xo += 4, o += 4)
+                    {
+                        ref float top = ref Unsafe.As<T, float>(ref Unsafe.Add(ref input, rowStart + 2 * xo));
+                        var pairs = Vector256.MaxNative(Vector256.LoadUnsafe(ref top), Vector256.LoadUnsafe(ref top, (nuint)width));
+                        var max = Vector256.MaxNative(pairs, Vector256.Shuffle(pairs, PairSwap));
+                        Vector256.Shuffle(max, Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower().StoreUnsafe(ref Unsafe.As<T, float>(ref Unsafe.Add(ref result, o)));
+                    }
+                }
+                for (; xo < ow; xo++, o++)
+                {
+                    Unsafe.Add(ref result, o) = WindowMax(ref input, rowStart + xo * stride, width, window);
                 }
             }
         }
