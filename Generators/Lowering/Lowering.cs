@@ -43,6 +43,7 @@ namespace Symbolic.Generators
             [OpKind.MaxPool] = new PoolLowering(max: true),
             [OpKind.AvgPool] = new PoolLowering(max: false),
             [OpKind.Flatten] = new FlattenLowering(),
+            [OpKind.Slice] = new SliceLowering(),
         };
 
         /// <summary>The ops that have a lowering.</summary>

@@ -87,6 +87,9 @@ namespace Symbolic.Graph
         /// <summary>Adds an image as a vector in (channel, row, column) order.</summary>
         public NodeRef Flatten(NodeRef input, string? name = null) => Add(name, OpKind.Flatten, System.Array.Empty<double>(), input);
 
+        /// <summary>Adds the units [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of a vector.</summary>
+        public NodeRef Slice(NodeRef input, int start, int count, string? name = null) => Add(name, OpKind.Slice, new double[] { start, count }, input);
+
         /// <summary>Adds a per-channel bias [channels] to every position of an image.</summary>
         public NodeRef ChannelBiasAdd(NodeRef input, NodeRef bias, string? name = null) => Add(name, OpKind.ChannelBiasAdd, System.Array.Empty<double>(), input, bias);
 

@@ -48,6 +48,8 @@ namespace Symbolic.Graph
         Flatten,
         /// <summary>Adds a bias parameter [channels] to every position of its channel of an image.</summary>
         ChannelBiasAdd,
+        /// <summary>The units [start, start + count) of a vector (an invertible network's kept units; the rest carried as auxiliaries).</summary>
+        Slice,
     }
 
     /// <summary>The loss that closes a graph, applied to the output node against a target of the same shape.</summary>

@@ -75,6 +75,10 @@ namespace Symbolic.Graph
                 // A flatten only reshapes: its producer (a pool's or a conv layer's output) shares its unit, as the paper's layers do.
                 new OpDescriptor(OpKind.Flatten, NodeRole.Computed, "Flatten", "an image as a vector in (channel, row, column) order.",
                     new[] { x }, FlattenShape, layerInteriorArgument: 0, perSampleRank: 3),
+                new OpDescriptor(OpKind.Slice, NodeRole.Computed, "Slice", "the units [start, start + count) of a vector.",
+                    new[] { x }, SliceShape,
+                    new[] { new ConstantArgument("start", 0, "[0, " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]", v => v >= 0 && v <= int.MaxValue, isInteger: true),
+                        new ConstantArgument("count", 1, "[1, " + int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + "]", v => v >= 1 && v <= int.MaxValue, isInteger: true) }, perSampleRank: 1),
             };
 
             ByKind = new OpDescriptor?[All.Max(d => (int)d.Kind) + 1];
@@ -224,6 +228,21 @@ namespace Symbolic.Graph
             OpRules.Arity(name, op, parents);
             Image(name, op, parents[0], "argument");
             return Shape.Vector(parents[0].Size);
+        }
+
+        private static Shape SliceShape(OpDescriptor op, string name, IReadOnlyList<Node> parents, Shape declared, IReadOnlyList<double> constants)
+        {
+            OpRules.Arity(name, op, parents);
+            var x = parents[0];
+            OpRules.PerSample(name, op, x, "argument");
+            if (!x.Shape.IsVector) throw new GraphBuildException(name, "Slice '" + name + "': input '" + x.Name + "' has shape " + x.Shape + "; it must be a vector (flatten it first).");
+            long start = (long)constants[0], count = (long)constants[1];
+            if (start + count > x.Size)
+            {
+                throw new GraphBuildException(name, "Slice '" + name + "': units [" + start.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " + (start + count).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + ") do not lie within input '" + x.Name + "' of shape " + x.Shape + ".");
+            }
+            return Shape.Vector((int)count);
         }
 
         private static Shape Checked(string name, OpDescriptor op, int channels, int height, int width)

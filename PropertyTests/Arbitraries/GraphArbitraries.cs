@@ -56,7 +56,8 @@ public static class GraphArbitraries
         select new GraphRecipe(inputWidths.ToEquatableArray(), steps.ToEquatableArray(), outputWidth, loss, batch, seed, EquatableArray.Create(channels, height, width));
 
     private static readonly Gen<StepKind> VectorKinds =
-        Gen.Frequency((4, Gen.Constant(StepKind.Linear)), (4, Gen.Constant(StepKind.Activation)), (2, Gen.Constant(StepKind.Add)), (2, Gen.Constant(StepKind.Mul)), (1, Gen.Constant(StepKind.Concat)));
+        Gen.Frequency((4, Gen.Constant(StepKind.Linear)), (4, Gen.Constant(StepKind.Activation)), (2, Gen.Constant(StepKind.Add)), (2, Gen.Constant(StepKind.Mul)), (1, Gen.Constant(StepKind.Concat)),
+            (1, Gen.Constant(StepKind.Slice)));
 
     private static readonly Gen<StepKind> ImageKinds =
         Gen.Frequency((4, Gen.Constant(StepKind.Conv)), (3, Gen.Constant(StepKind.Activation)), (2, Gen.Constant(StepKind.Pool)), (2, Gen.Constant(StepKind.Linear)),

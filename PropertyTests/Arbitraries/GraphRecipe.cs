@@ -33,6 +33,8 @@ public enum StepKind
     Conv,
     /// <summary>Max-pooling (B even) or average-pooling of the latest image at or before a: window 1 + C % 3 (at most the image's side), stride 1 + B / 2 % 2.</summary>
     Pool,
+    /// <summary>The units [B % n, B % n + 1 + C % (n − B % n)) of a (flattened) with n units: a slice, the rest of a left to its other consumers or to none.</summary>
+    Slice,
 }
 
 /// <summary>One step of a recipe; parent indices are taken modulo the number of values so far, so any recipe builds.</summary>
@@ -180,6 +182,13 @@ public static class RecipeBuilder
                 case StepKind.Mul:
                     result = b.Mul(a, Like(a, second, s), "gate" + s);
                     break;
+                case StepKind.Slice:
+                {
+                    var v = Vector(a);
+                    int start = step.B % v.Shape.Size;
+                    result = b.Slice(v, start, 1 + step.C % (v.Shape.Size - start), "slice" + s);
+                    break;
+                }
                 case StepKind.Concat:
                     bool channels = a.Shape.Rank == 3 && second.Shape.Rank == 3 && a.Shape.Dims[1] == second.Shape.Dims[1] && a.Shape.Dims[2] == second.Shape.Dims[2];
                     result = channels ? b.Op(OpKind.Concat, "cat" + s, 0.0, a, second) : b.Op(OpKind.Concat, "cat" + s, 0.0, Vector(a), Vector(second));

@@ -62,6 +62,18 @@ public static partial class Lowered
         }
     }
 
+    /// <summary>target (=|+=) a slice's VJP: per sample, the cotangent at units [offset, offset + partSize) of the input, zero at the others.</summary>
+    public static void SliceInput<T>(ReadOnlySpan<T> cotangent, Span<T> target, int batch, int partSize, int size, int offset, bool accumulate)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (!accumulate) target.Slice(0, batch * size).Clear();
+        for (int s = 0; s < batch; s++)
+        {
+            var t = target.Slice(s * size + offset, partSize);
+            TensorPrimitives.Add(t, cotangent.Slice(s * partSize, partSize), t);
+        }
+    }
+
     /// <summary>v = x (an identity node of its own).</summary>
     public static void Identity<T>(ReadOnlySpan<T> x, Span<T> value) where T : unmanaged => x.CopyTo(value);
 

@@ -38,7 +38,7 @@ public static class ReferenceOps
     private static readonly IReferenceOpImplementation[] Implementations =
     {
         new MatVecOp(), new BiasAddOp(), new AddOp(), new MulOp(), new ConcatOp(), new ElementwiseOp(),
-        new Conv2dOp(), new ChannelBiasAddOp(), new PoolOp(), new FlattenOp(),
+        new Conv2dOp(), new ChannelBiasAddOp(), new PoolOp(), new FlattenOp(), new SliceOp(),
     };
 
     private static readonly Dictionary<OpKind, IReferenceOpImplementation[]> Ops = OpTable.All
