@@ -19,6 +19,8 @@ public enum Initialiser
     He,
     /// <summary>Orthogonal weights (QR of a Gaussian matrix, as GAIT-prop uses); biases zero.</summary>
     Orthogonal,
+    /// <summary>Xavier/Glorot normal, N(0, 2 / (fan_in + fan_out)): the GAIT-prop authors' non-orthogonal initialisation; biases zero.</summary>
+    XavierNormal,
 }
 
 /// <summary>
@@ -77,6 +79,7 @@ public sealed class ParameterSet : IEquatable<ParameterSet>
                 Initialiser.Xavier => Matrix<double>.Build.Random(rows, cols, new ContinuousUniform(-Math.Sqrt(6.0 / (fanIn + fanOut)), Math.Sqrt(6.0 / (fanIn + fanOut)), random)),
                 Initialiser.He => Matrix<double>.Build.Random(rows, cols, new Normal(0, Math.Sqrt(2.0 / fanIn), random)),
                 Initialiser.Orthogonal => Orthogonal(rows, cols, random),
+                Initialiser.XavierNormal => Matrix<double>.Build.Random(rows, cols, new Normal(0, Math.Sqrt(2.0 / (fanIn + fanOut)), random)),
                 _ => throw new ArgumentOutOfRangeException(nameof(initialiser), initialiser, "Unknown initialiser."),
             };
             items.Add((node.Name, w));

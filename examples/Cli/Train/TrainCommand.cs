@@ -76,7 +76,7 @@ public static class TrainCommand
         public Option<string> Schedule { get; } = CliOptions.Choice("--schedule", "AR: top-down sweeps (the authors' code), synchronous steps, or the synchronous steps' closed form", Defaults.Schedule, "topdown", "synchronous", "closed-form");
 
         /// <summary>--init.</summary>
-        public Option<string> Init { get; } = CliOptions.Choice("--init", "Weight initialiser (biases zero); normal005 is the AR authors' N(0, 0.05)", Defaults.Initialiser, "normal005", "xavier", "he", "orthogonal");
+        public Option<string> Init { get; } = CliOptions.Choice("--init", "Weight initialiser (biases zero); normal005 is the AR authors' N(0, 0.05), xavier-normal the GAIT-prop authors' N(0, 2 / (fan_in + fan_out))", Defaults.Initialiser, "normal005", "xavier", "xavier-normal", "he", "orthogonal");
 
         /// <summary>--feedback-init.</summary>
         public Option<string> FeedbackInit { get; } = CliOptions.Choice("--feedback-init", "Random backward matrices of fa, dfa and the psi rules: rule (each rule's default: N(0, 0.05) for psi and fa, uniform on +-1/sqrt(fan-out) for dfa), normal005, or uniform-fan-out", Defaults.FeedbackInit, "rule", "normal005", "uniform-fan-out");

@@ -115,7 +115,8 @@ public sealed record TrainConfig
         "xavier" => Symbolic.Rules.Initialiser.Xavier,
         "he" => Symbolic.Rules.Initialiser.He,
         "orthogonal" => Symbolic.Rules.Initialiser.Orthogonal,
-        _ => throw new UsageException($"--init must be normal005, xavier, he or orthogonal, not '{Initialiser}'"),
+        "xavier-normal" => Symbolic.Rules.Initialiser.XavierNormal,
+        _ => throw new UsageException($"--init must be normal005, xavier, xavier-normal, he or orthogonal, not '{Initialiser}'"),
     };
 
     /// <summary>The pixel scale.</summary>

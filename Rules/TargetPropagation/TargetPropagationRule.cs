@@ -1,0 +1,22 @@
+using System.Collections.Immutable;
+using Symbolic.Graph;
+
+namespace Symbolic.Rules.TargetPropagation;
+
+/// <summary>
+/// Target propagation with exact inverses, the GAIT-prop authors' TP baseline: each layer's input target is its inverse
+/// of the full output target, t_{l−1} = g_l(t_l), and its error (h_l − t_l) ⊙ f′ gives the updates (no increment, no
+/// multiplier), on an invertible chain (<see cref="InvertibleChain"/>).
+/// </summary>
+public sealed record TargetPropagationRule : LearningRule
+{
+    /// <inheritdoc/>
+    public override string Name => "tp";
+
+    /// <inheritdoc/>
+    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state)
+    {
+        var walk = LayerTargets.Run(graph, parameters, batch, new LayerTargets.Increment(null));
+        return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
+    }
+}
