@@ -12,7 +12,7 @@ namespace Symbolic.Rules.Compiled;
 /// reference engine draws the same matrices (<see cref="BackwardMatrices"/>).
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public sealed class BackwardBuffers<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+public sealed class BackwardBuffers<T> : IRuleBuffers<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>The prefix of the backward matrices' names in a checkpoint's rule state.</summary>
     public const string FixedPrefix = "feedback/";

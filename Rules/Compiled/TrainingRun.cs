@@ -106,7 +106,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private readonly int capacity;
     private readonly T[][] gradients;
     private readonly int maxBatch;
-    private readonly BackwardBuffers<T>? own;
+    private readonly IRuleBuffers<T>? own;
     private OptimiserBuffers<T>? moments;
     private Type? momentsOwner;
 
@@ -123,8 +123,8 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     /// <param name="phase">The rule's backward phase.</param>
     /// <param name="maxBatch">The largest batch a step accepts.</param>
     /// <param name="threads">The threads of a step.</param>
-    /// <param name="own">The rule's own backward matrices (the same object the phase reads), or null.</param>
-    public TrainingRun(LearningRule rule, TPhase phase, int maxBatch, int threads, BackwardBuffers<T>? own = null)
+    /// <param name="own">The rule's own buffers (the same object the phase reads: backward matrices, LU factors), or null.</param>
+    public TrainingRun(LearningRule rule, TPhase phase, int maxBatch, int threads, IRuleBuffers<T>? own = null)
     {
         this.own = own;
         ArgumentNullException.ThrowIfNull(rule);

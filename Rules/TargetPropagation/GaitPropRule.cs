@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Symbolic.Graph;
+using Symbolic.Rules.Compiled;
 
 namespace Symbolic.Rules.TargetPropagation;
 
@@ -11,13 +12,27 @@ namespace Symbolic.Rules.TargetPropagation;
 /// <param name="Gamma">The increment γ in (0, 1]; the authors' 1e-3 by default.</param>
 public sealed record GaitPropRule(double Gamma = 1e-3) : LearningRule
 {
+    /// <summary>The increment γ, in (0, 1].</summary>
+    public double Gamma { get; init => field = Require(value); } = Require(Gamma);
+
     /// <inheritdoc/>
     public override string Name => "gait";
+
+    private static double Require(double gamma) =>
+        gamma > 0 && gamma <= 1 ? gamma : throw new System.ArgumentOutOfRangeException(nameof(Gamma), gamma, "GAIT-prop's gamma must lie in (0, 1].");
 
     /// <inheritdoc/>
     public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state)
     {
         var walk = LayerTargets.Run(graph, parameters, batch, new LayerTargets.Increment(Gamma));
         return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
+    }
+
+    /// <inheritdoc/>
+    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
+    {
+        var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
+        var inverses = new LayerInverses<T>(TGraph.Layout, chain);
+        return new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, Gamma), maxBatch, threads, inverses);
     }
 }

@@ -23,11 +23,12 @@ public abstract record ChainStep
 /// <param name="Weight">The weight parameter's node.</param>
 /// <param name="Bias">The bias parameter's node, or null for a layer without one.</param>
 /// <param name="PreActivationId">The node holding a = W x + b (the MatVec, or the BiasAdd after it).</param>
+/// <param name="MatVecId">The MatVec node W x.</param>
 /// <param name="Activation">The activation's op, or null for a linear layer.</param>
 /// <param name="Alpha">The activation's constant (a leaky ReLU's slope).</param>
 /// <param name="Input">The layer's input node (x).</param>
 /// <param name="Output">The layer's output node (h).</param>
-public sealed record InvertibleLayer(Node Weight, Node? Bias, int PreActivationId, OpKind? Activation, double Alpha, int Input, int Output) : ChainStep
+public sealed record InvertibleLayer(Node Weight, Node? Bias, int PreActivationId, int MatVecId, OpKind? Activation, double Alpha, int Input, int Output) : ChainStep
 {
     /// <inheritdoc/>
     public override int InputId => Input;
@@ -113,7 +114,7 @@ public sealed record InvertibleChain(ComputationGraph Graph, ImmutableArray<Chai
             var weight = graph.Nodes[node.Inputs[0]];
             if (weight.Shape.Dims[0] != weight.Shape.Dims[1]) throw new ArgumentException(Fail("weight '" + weight.Name + "' of node '" + node.Name + "' has shape " + weight.Shape + "; an invertible layer needs a square weight."), nameof(graph));
             var input = graph.Nodes[node.Inputs[1]];
-            steps.Add(new InvertibleLayer(weight, bias, preActivation, activation, alpha, input.Id, output.Id));
+            steps.Add(new InvertibleLayer(weight, bias, preActivation, node.Id, activation, alpha, input.Id, output.Id));
             node = OnlyConsumer(input, node);
         }
         steps.Reverse();

@@ -32,12 +32,7 @@ public static class LayerTargets
     /// <exception cref="ArithmeticException">A layer's weight is singular, or a target left its activation's range (the message names the layer).</exception>
     public static Walk Run(ComputationGraph graph, ParameterSet parameters, Batch batch, Increment increment)
     {
-        ArgumentNullException.ThrowIfNull(graph);
-        var chain = InvertibleChain.Of(graph);
-        if (graph.Loss != LossKind.SquaredError)
-        {
-            throw new ArgumentException("Target propagation needs the output's target itself, so graph '" + graph.Name + "' must close with squared error, not " + graph.Loss + ".", nameof(graph));
-        }
+        var chain = ChainOf(graph);
         if (increment.Gamma is { } g && !(g > 0 && g <= 1)) throw new ArgumentOutOfRangeException(nameof(increment), g, "GAIT-prop's gamma must lie in (0, 1].");
         var record = Forward.Run(graph, parameters, batch);
         var updates = ParameterSet.Zeros(graph).Items.ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -84,6 +79,19 @@ public static class LayerTargets
             }
         }
         return new Walk(ParameterSet.From(updates.Select(kv => (kv.Key, kv.Value))), record, targets.ToImmutable());
+    }
+
+    /// <summary>The invertible chain of <paramref name="graph"/>, which must close with squared error (the walk starts from the output's target itself).</summary>
+    /// <exception cref="ArgumentException">The graph is not an invertible chain or its loss is not squared error.</exception>
+    public static InvertibleChain ChainOf(ComputationGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var chain = InvertibleChain.Of(graph);
+        if (graph.Loss != LossKind.SquaredError)
+        {
+            throw new ArgumentException("Target propagation needs the output's target itself, so graph '" + graph.Name + "' must close with squared error, not " + graph.Loss + ".", nameof(graph));
+        }
+        return chain;
     }
 
     /// <summary>g(z) = W⁻¹ (f⁻¹(z) − b) per sample (column), by one LU factorisation of W and a solve, never an explicit inverse.</summary>

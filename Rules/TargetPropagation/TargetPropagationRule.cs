@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Symbolic.Graph;
+using Symbolic.Rules.Compiled;
 
 namespace Symbolic.Rules.TargetPropagation;
 
@@ -18,5 +19,13 @@ public sealed record TargetPropagationRule : LearningRule
     {
         var walk = LayerTargets.Run(graph, parameters, batch, new LayerTargets.Increment(null));
         return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
+    }
+
+    /// <inheritdoc/>
+    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
+    {
+        var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
+        var inverses = new LayerInverses<T>(TGraph.Layout, chain);
+        return new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, null), maxBatch, threads, inverses);
     }
 }
