@@ -53,7 +53,7 @@ public static class Orthogonality
 /// <param name="Rule">The rule whose updates are regularised.</param>
 /// <param name="Lambda">λ ≥ 0.</param>
 /// <param name="Form">The penalty: off-diagonal (the authors') or the full ‖W Wᵀ − I‖².</param>
-public sealed record OrthogonalityRegularised(LearningRule Rule, double Lambda, OrthogonalityPenalty Form = OrthogonalityPenalty.OffDiagonal) : LearningRule
+public sealed partial record OrthogonalityRegularised(LearningRule Rule, double Lambda, OrthogonalityPenalty Form = OrthogonalityPenalty.OffDiagonal) : LearningRule
 {
     /// <summary>The regularised rule.</summary>
     public LearningRule Rule { get; } = Rule ?? throw new ArgumentNullException(nameof(Rule));

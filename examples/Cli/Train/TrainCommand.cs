@@ -58,7 +58,16 @@ public static class TrainCommand
         public Option<double> LearningRate { get; } = CliOptions.Number("--lr", "X", "Learning rate, on gradients summed over the batch (the AR authors' 5e-4)", Defaults.LearningRate, v => v > 0, "positive");
 
         /// <summary>--optimiser.</summary>
-        public Option<string> Optimiser { get; } = CliOptions.Choice("--optimiser", "sgd (plain, fused into the update), momentum, or adam (bias-corrected, beta 0.9/0.999)", Defaults.Optimiser, "sgd", "momentum", "adam");
+        public Option<string> Optimiser { get; } = CliOptions.Choice("--optimiser", "sgd (plain, fused into the update), momentum, adam (bias-corrected, beta 0.9/0.999), or adam-uncorrected (no bias correction, beta 0.9/0.99, eps 1e-8: the GAIT-prop authors')", Defaults.Optimiser, "sgd", "momentum", "adam", "adam-uncorrected");
+
+        /// <summary>--gamma X.</summary>
+        public Option<double> Gamma { get; } = CliOptions.Number("--gamma", "X", "GAIT-prop: the increment of each layer's target towards the one above", Defaults.Gamma, v => v > 0 && v <= 1, "in (0, 1]");
+
+        /// <summary>--ortho-lambda X.</summary>
+        public Option<double> OrthoLambda { get; } = CliOptions.Number("--ortho-lambda", "X", "Add X times the orthogonality penalty's gradient (times the batch size) to every weight's update, any rule (GAIT-prop's authors: 0.1 for gait, 1000 for tp); 0 adds none", Defaults.OrthogonalityLambda, v => v >= 0 && double.IsFinite(v), "0 or more");
+
+        /// <summary>--ortho-penalty.</summary>
+        public Option<string> OrthoPenalty { get; } = CliOptions.Choice("--ortho-penalty", "The orthogonality penalty: off-diagonal (sum over i != j of (W W^T)_ij^2, the authors') or frobenius (||W W^T - I||^2)", Defaults.OrthogonalityPenalty, "off-diagonal", "frobenius");
 
         /// <summary>--clamp-gradients X.</summary>
         public Option<double> Clamp { get; } = CliOptions.Number("--clamp-gradients", "X", "Clamp every gradient (or AR update) element to [-X, X] before the optimiser's step, as the AR authors' CNN code does with 50; 0 clamps nothing", Defaults.GradientClamp, v => v >= 0 && double.IsFinite(v), "0 or more");
@@ -109,7 +118,7 @@ public static class TrainCommand
         public Option<int> MaxSteps { get; } = CliOptions.Integer("--max-steps", "N", "Stop after N training steps in this invocation, saving checkpoints (continue with --resume)", int.MaxValue, v => v >= 1, "at least 1");
 
         /// <summary>All options, in help order.</summary>
-        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Clamp, Eta, Steps, Schedule, Init, FeedbackInit, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
+        public IEnumerable<Option> All => new Option[] { Rule, Dataset, Data, Model, Epochs, Batch, LearningRate, Optimiser, Momentum, Clamp, Eta, Steps, Schedule, Gamma, OrthoLambda, OrthoPenalty, Init, FeedbackInit, Pixels, Precision, Seed, Threads, DropLast, LogEvery, Out, Resume, MaxSteps };
 
         /// <summary>Adds the options to <paramref name="command"/> and makes it train.</summary>
         public void AttachTo(Command command)
@@ -124,7 +133,7 @@ public static class TrainCommand
             Model = parse.GetValue(Model)!,
             Dataset = parse.GetValue(Dataset)!,
             Data = parse.GetValue(Data),
-            Rules = SplitList(parse.GetValue(Rule), "--rule") ?? defaultRules,
+            Rules = SplitList(parse.GetValue(Rule), "--rule") ?? (ReferenceEquals(defaultRules, TrainRules.ArFamily) && TrainModels.Invertible.Contains(parse.GetValue(Model)!) ? TrainRules.TargetFamily : defaultRules),
             Seeds = SplitList(parse.GetValue(Seed), "--seed")?.Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UsageException($"--seed needs integers (32-bit), not '{s}'")).ToArray() ?? Defaults.Seeds,
             Epochs = parse.GetValue(Epochs),
             BatchSize = parse.GetValue(Batch),
@@ -135,6 +144,9 @@ public static class TrainCommand
             Eta = parse.GetValue(Eta),
             RelaxationSteps = parse.GetValue(Steps),
             Schedule = parse.GetValue(Schedule)!,
+            Gamma = parse.GetValue(Gamma),
+            OrthogonalityLambda = parse.GetValue(OrthoLambda),
+            OrthogonalityPenalty = parse.GetValue(OrthoPenalty)!,
             Initialiser = parse.GetValue(Init)!,
             FeedbackInit = parse.GetValue(FeedbackInit)!,
             Pixels = parse.GetValue(Pixels)!,
@@ -156,9 +168,9 @@ public static class TrainCommand
     public static Command CreateCompareCommand()
     {
         var command = new Command("compare",
-            $"Train every rule ({string.Join(",", TrainRules.Names)}; --rules to choose) from the same initial weights and batch order into one run folder: "
+            $"Train every rule ({string.Join(",", TrainRules.ArFamily)}; on {string.Join(" and ", TrainModels.Invertible)} {string.Join(",", TrainRules.TargetFamily)}; --rules to choose) from the same initial weights and batch order into one run folder: "
             + "one table, the test accuracy of all rules in one plot, the angle to backprop per layer, metrics and checkpoints (the options of 'train')");
-        new Options(TrainRules.Names).AttachTo(command);
+        new Options(TrainRules.ArFamily).AttachTo(command);
         return command;
     }
 

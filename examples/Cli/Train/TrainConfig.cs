@@ -55,6 +55,15 @@ public sealed record TrainConfig
     /// <summary>Momentum's coefficient (with <c>--optimiser momentum</c>).</summary>
     public double Momentum { get; init; } = 0.9;
 
+    /// <summary>GAIT-prop's increment γ (the authors' 1e-3).</summary>
+    public double Gamma { get; init; } = 1e-3;
+
+    /// <summary>λ of the orthogonality regulariser added to every rule's weight updates; 0 for none (GAIT-prop's authors: 0.1 for GAIT, 1000 for TP).</summary>
+    public double OrthogonalityLambda { get; init; }
+
+    /// <summary>The penalty: off-diagonal (Σ_{i≠j} ((W Wᵀ)_ij)², the authors') or frobenius (‖W Wᵀ − I‖²).</summary>
+    public string OrthogonalityPenalty { get; init; } = "off-diagonal";
+
     /// <summary>AR's relaxation rate.</summary>
     public double Eta { get; init; } = 0.1;
 
@@ -103,7 +112,8 @@ public sealed record TrainConfig
             "sgd" => new Sgd(LearningRate),
             "momentum" => new Momentum(LearningRate, Momentum),
             "adam" => new Adam(LearningRate),
-            _ => throw new UsageException($"--optimiser must be sgd, momentum or adam, not '{Optimiser}'"),
+            "adam-uncorrected" => Adam.GaitProp(LearningRate),
+            _ => throw new UsageException($"--optimiser must be sgd, momentum, adam or adam-uncorrected, not '{Optimiser}'"),
         };
         return GradientClamp > 0 ? optimiser with { GradientClamp = GradientClamp } : optimiser;
     }
@@ -142,6 +152,13 @@ public sealed record TrainConfig
         }
         var twice = Rules.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1);
         if (twice != null) throw new UsageException($"--rule names '{twice.Key}' twice");
+        if (Rules.FirstOrDefault(TrainRules.NeedInvertible.Contains) is { } inverting && !TrainModels.Invertible.Contains(Model))
+        {
+            throw new UsageException($"--rule {inverting} needs an invertible model (square layers, invertible activations): {string.Join(" or ", TrainModels.Invertible)}, not '{Model}'");
+        }
+        if (!(Gamma > 0 && Gamma <= 1)) throw new UsageException($"--gamma must be in (0, 1], not {Gamma.ToString(CultureInfo.InvariantCulture)}");
+        if (!(OrthogonalityLambda >= 0 && double.IsFinite(OrthogonalityLambda))) throw new UsageException($"--ortho-lambda must be 0 (none) or a positive number, not {OrthogonalityLambda.ToString(CultureInfo.InvariantCulture)}");
+        if (OrthogonalityPenalty is not ("off-diagonal" or "frobenius")) throw new UsageException($"--ortho-penalty must be off-diagonal or frobenius, not '{OrthogonalityPenalty}'");
         if (Seeds.Count == 0) throw new UsageException("--seed needs at least one seed");
         if (Seeds.Distinct().Count() != Seeds.Count) throw new UsageException("--seed names a seed twice");
         if (Epochs < 1) throw new UsageException($"--epochs must be at least 1, not {Epochs}");

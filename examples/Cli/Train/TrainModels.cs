@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Numerics;
 using Symbolic.Cli.CommandLine;
 using Symbolic.Examples;
@@ -32,8 +33,17 @@ public static class TrainModels
     /// <summary>The same CNN on 32×32 colour images (CIFAR-10's shape): conv 5×5 3→6, max-pool 2, conv 5×5 6→16, dense 1600-120-120-10.</summary>
     public const string PaperCnnColour = "paper-cnn-colour";
 
+    /// <summary>The GAIT-prop paper's square network (examples/Models/GaitPropNetworks.cs): five 784-wide invertible leaky-ReLU layers, the classes in the output's first 10 units.</summary>
+    public const string GaitSquare = "gait-square";
+
+    /// <summary>The GAIT-prop paper's tower (784, 784, 500, 200, 10), the dropped units carried as auxiliaries.</summary>
+    public const string GaitTower = "gait-tower";
+
     /// <summary>Every model name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp, PaperMlpTanh, PaperCnn, PaperCnnColour };
+    public static IReadOnlyList<string> Names { get; } = new[] { PaperMlp, PaperMlpTanh, PaperCnn, PaperCnnColour, GaitSquare, GaitTower };
+
+    /// <summary>The models that are invertible chains, which target propagation and GAIT-prop need.</summary>
+    public static IReadOnlyList<string> Invertible { get; } = new[] { GaitSquare, GaitTower };
 
     /// <summary>Runs <paramref name="job"/> on the compiled code of <paramref name="model"/> in <paramref name="precision"/> (float32 or float64).</summary>
     public static int Dispatch(string model, string precision, ICompiledGraphJob job) => (model, precision) switch
@@ -46,6 +56,10 @@ public static class TrainModels
         (PaperCnn, "float64") => job.Run<Examples.PaperCnn.Float64, double>(),
         (PaperCnnColour, "float32") => job.Run<Examples.PaperCnnColour.Float32, float>(),
         (PaperCnnColour, "float64") => job.Run<Examples.PaperCnnColour.Float64, double>(),
+        (GaitSquare, "float32") => job.Run<Examples.GaitSquare.Float32, float>(),
+        (GaitSquare, "float64") => job.Run<Examples.GaitSquare.Float64, double>(),
+        (GaitTower, "float32") => job.Run<Examples.GaitTower.Float32, float>(),
+        (GaitTower, "float64") => job.Run<Examples.GaitTower.Float64, double>(),
         _ => throw new UsageException($"no compiled code for model '{model}' in '{precision}'"),
     };
 }
@@ -92,14 +106,37 @@ public static class TrainRules
     /// <summary>Direct feedback alignment.</summary>
     public const string DirectFeedbackAlignment = "dfa";
 
-    /// <summary>Every rule name.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[]
+    /// <summary>GAIT-prop (invertible models only).</summary>
+    public const string GaitProp = "gait";
+
+    /// <summary>Target propagation with exact inverses (invertible models only).</summary>
+    public const string TargetPropagation = "tp";
+
+    /// <summary>The AR family and its relatives: what <c>compare</c> runs by default on the AR papers' models.</summary>
+    public static IReadOnlyList<string> ArFamily { get; } = new[]
     {
         ActivationRelaxation, Backprop, LearnedPsi, RandomPsi, NoFPrime, LearnedPsiNoFPrime, CurrentFPrime, CurrentFPrimeBoth, CurrentInputs, FeedbackAlignment, DirectFeedbackAlignment, PredictiveCoding, StrictPredictiveCoding,
     };
 
+    /// <summary>The rules that need an invertible model (see <see cref="TrainModels.Invertible"/>).</summary>
+    public static IReadOnlyList<string> NeedInvertible { get; } = new[] { GaitProp, TargetPropagation };
+
+    /// <summary>What <c>compare</c> runs by default on the GAIT-prop paper's models.</summary>
+    public static IReadOnlyList<string> TargetFamily { get; } = new[] { Backprop, GaitProp, TargetPropagation };
+
+    /// <summary>Every rule name.</summary>
+    public static IReadOnlyList<string> Names { get; } = ArFamily.Concat(NeedInvertible).ToArray();
+
     /// <summary>The rule named <paramref name="name"/> with the settings of <paramref name="config"/>, for the sub-run of <paramref name="seed"/>.</summary>
-    public static LearningRule Create(string name, TrainConfig config, int seed) => name switch
+    public static LearningRule Create(string name, TrainConfig config, int seed)
+    {
+        var rule = CreateUnregularised(name, config, seed);
+        return config.OrthogonalityLambda > 0
+            ? new OrthogonalityRegularised(rule, config.OrthogonalityLambda, config.OrthogonalityPenalty == "frobenius" ? Symbolic.Rules.OrthogonalityPenalty.Frobenius : Symbolic.Rules.OrthogonalityPenalty.OffDiagonal)
+            : rule;
+    }
+
+    private static LearningRule CreateUnregularised(string name, TrainConfig config, int seed) => name switch
     {
         Backprop => new BackpropRule(),
         ActivationRelaxation => new ActivationRelaxationRule(config.Relaxation),
@@ -114,6 +151,8 @@ public static class TrainRules
         PredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta),
         StrictPredictiveCoding => new PredictiveCodingRule(config.RelaxationSteps, config.Eta, FixedPrediction: false),
         DirectFeedbackAlignment => new DirectFeedbackAlignmentRule(FeedbackSeed(seed), FeedbackInitOf(name, config)),
+        GaitProp => new Symbolic.Rules.TargetPropagation.GaitPropRule(config.Gamma),
+        TargetPropagation => new Symbolic.Rules.TargetPropagation.TargetPropagationRule(),
         _ => throw new UsageException($"--rule: unknown rule '{name}'; rules are {string.Join(", ", Names)}"),
     };
 
@@ -151,6 +190,8 @@ public static class TrainRules
         CurrentInputs => FormattableString.Invariant($"AR with the relaxed units instead of the stored activations as the weight update's inputs, eta {config.Eta}, {config.RelaxationSteps} {config.Schedule} steps"),
         StrictPredictiveCoding => FormattableString.Invariant($"strict predictive coding (predictions recomputed from the value nodes every step), value nodes on every node, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
         PredictiveCoding => FormattableString.Invariant($"predictive coding with the fixed-prediction assumption, errors on every node from zero, {config.RelaxationSteps} synchronous inference steps at rate {config.Eta}"),
+        GaitProp => FormattableString.Invariant($"GAIT-prop, gamma {config.Gamma}, exact inverses by LU"),
+        TargetPropagation => "target propagation with exact inverses (LU) of the full target",
         _ => name,
-    };
+    } + (config.OrthogonalityLambda > 0 ? FormattableString.Invariant($", plus {config.OrthogonalityLambda} x the {(config.OrthogonalityPenalty == "frobenius" ? "||W W^T - I||^2" : "off-diagonal (W W^T)_ij^2")} penalty's gradient (times the batch size)") : "");
 }
