@@ -8,9 +8,16 @@ namespace Symbolic.Rules.Kernels;
 /// LU factorisation with partial pivoting of a square row-major matrix, in place (P A = L U, L unit lower triangular
 /// below the diagonal, U on and above it), and solves with the factors for many right-hand sides stored as rows (one per
 /// sample): what compiled target propagation needs to invert each layer once per batch without an explicit inverse.
+/// Both are blocked (LAPACK's getrf and trsm): a narrow panel by rank-1 updates, everything else by <see cref="Gemm"/>.
 /// </summary>
 public static class LuDecomposition
 {
+    // Columns per panel: the unblocked work is n × Block per panel, the rest runs at GEMM speed.
+    private const int Block = 64;
+
+    /// <summary>Names the per-thread buffer of the transposed right-hand sides.</summary>
+    private readonly struct SolveUse { }
+
     /// <summary>
     /// Factors <paramref name="a"/> (n × n, row-major) in place; <paramref name="pivots"/>[k] is the row swapped with row k
     /// at step k. Returns false, leaving <paramref name="a"/> part-factored, when a pivot is exactly zero (the matrix is singular).
@@ -19,35 +26,54 @@ public static class LuDecomposition
     public static bool Factor<T>(Span<T> a, int n, Span<int> pivots) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (n < 0 || a.Length < (long)n * n || pivots.Length < n) throw new ArgumentException($"LU of a {n} x {n} matrix needs {(long)n * n} values and {n} pivots; got {a.Length} and {pivots.Length}.");
-        for (int k = 0; k < n; k++)
+        for (int k0 = 0; k0 < n; k0 += Block)
         {
-            int p = k;
-            T best = T.Abs(a[k * n + k]);
-            for (int i = k + 1; i < n; i++)
+            int kb = Math.Min(Block, n - k0), right = k0 + kb, rest = n - right;
+            // The panel: columns [k0, right) of rows [k0, n), pivoting on whole rows (the factored columns to the left and the
+            // columns to the right move with them, as LAPACK's row interchanges do).
+            for (int k = k0; k < right; k++)
             {
-                T v = T.Abs(a[i * n + k]);
-                if (v > best)
+                int p = k;
+                T best = T.Abs(a[k * n + k]);
+                for (int i = k + 1; i < n; i++)
                 {
-                    best = v;
-                    p = i;
+                    T v = T.Abs(a[i * n + k]);
+                    if (v > best)
+                    {
+                        best = v;
+                        p = i;
+                    }
+                }
+                pivots[k] = p;
+                if (best == T.Zero) return false;
+                if (p != k)
+                {
+                    for (int j = 0; j < n; j++) (a[k * n + j], a[p * n + j]) = (a[p * n + j], a[k * n + j]);
+                }
+                T inverse = T.One / a[k * n + k];
+                var pivotRow = a.Slice(k * n + k + 1, right - k - 1);
+                for (int i = k + 1; i < n; i++)
+                {
+                    T l = a[i * n + k] * inverse;
+                    a[i * n + k] = l;
+                    if (l == T.Zero || pivotRow.Length == 0) continue;
+                    var row = a.Slice(i * n + k + 1, right - k - 1);
+                    TensorPrimitives.MultiplyAdd(pivotRow, -l, row, row);
                 }
             }
-            pivots[k] = p;
-            if (best == T.Zero) return false;
-            if (p != k)
+            if (rest == 0) continue;
+            // U12 = L11⁻¹ A12 (L11 unit lower triangular), row by row.
+            for (int i = k0 + 1; i < right; i++)
             {
-                for (int j = 0; j < n; j++) (a[k * n + j], a[p * n + j]) = (a[p * n + j], a[k * n + j]);
+                var row = a.Slice(i * n + right, rest);
+                for (int j = k0; j < i; j++)
+                {
+                    T l = a[i * n + j];
+                    if (l != T.Zero) TensorPrimitives.MultiplyAdd(a.Slice(j * n + right, rest), -l, row, row);
+                }
             }
-            var pivotRow = a.Slice(k * n + k + 1, n - k - 1);
-            T inverse = T.One / a[k * n + k];
-            for (int i = k + 1; i < n; i++)
-            {
-                T l = a[i * n + k] * inverse;
-                a[i * n + k] = l;
-                if (l == T.Zero) continue;
-                var row = a.Slice(i * n + k + 1, n - k - 1);
-                TensorPrimitives.MultiplyAdd(pivotRow, -l, row, row);
-            }
+            // A22 −= L21 U12: the bulk of the work.
+            Gemm.MatMulNN<T>(a.Slice(right * n + k0), n, a.Slice(k0 * n + right), n, a.Slice(right * n + right), n, rest, rest, kb, -T.One, true);
         }
         return true;
     }
@@ -60,19 +86,47 @@ public static class LuDecomposition
         {
             throw new ArgumentException($"Solving {count} rows with the LU of a {n} x {n} matrix needs {(long)n * n} factors, {n} pivots and {(long)count * n} row values; got {factors.Length}, {pivots.Length} and {rows.Length}.");
         }
-        for (int s = 0; s < count; s++)
+        if (n == 0 || count == 0) return;
+        // X (n × count): the right-hand sides as columns, so each row operation runs over all samples at once.
+        var x = new Span<T>(ThreadBuffer<SolveUse, T>.Get(n * count), 0, n * count);
+        Gemm.Transpose<T>(rows, n, x, count, n);
+        for (int k = 0; k < n; k++)
         {
-            var x = rows.Slice(s * n, n);
-            for (int k = 0; k < n; k++)
+            int p = pivots[k];
+            if (p == k) continue;
+            for (int j = 0; j < count; j++) (x[k * count + j], x[p * count + j]) = (x[p * count + j], x[k * count + j]);
+        }
+        // L y = P b, a block of rows at a time: the rows above by GEMM, the block's own triangle by row updates.
+        for (int i0 = 0; i0 < n; i0 += Block)
+        {
+            int i1 = Math.Min(i0 + Block, n);
+            if (i0 > 0) Gemm.MatMulNN<T>(factors.Slice(i0 * n), n, x, count, x.Slice(i0 * count), count, i1 - i0, count, i0, -T.One, true);
+            for (int i = i0 + 1; i < i1; i++)
             {
-                int p = pivots[k];
-                if (p != k) (x[k], x[p]) = (x[p], x[k]);
-            }
-            for (int i = 1; i < n; i++) x[i] -= TensorPrimitives.Dot(factors.Slice(i * n, i), x.Slice(0, i));
-            for (int i = n - 1; i >= 0; i--)
-            {
-                x[i] = (x[i] - TensorPrimitives.Dot(factors.Slice(i * n + i + 1, n - i - 1), x.Slice(i + 1, n - i - 1))) / factors[i * n + i];
+                var row = x.Slice(i * count, count);
+                for (int j = i0; j < i; j++)
+                {
+                    T l = factors[i * n + j];
+                    if (l != T.Zero) TensorPrimitives.MultiplyAdd(x.Slice(j * count, count), -l, row, row);
+                }
             }
         }
+        // U x = y, from the bottom block up.
+        for (int i1 = n; i1 > 0; i1 -= Block)
+        {
+            int i0 = Math.Max(0, i1 - Block);
+            if (i1 < n) Gemm.MatMulNN<T>(factors.Slice(i0 * n + i1), n, x.Slice(i1 * count), count, x.Slice(i0 * count), count, i1 - i0, count, n - i1, -T.One, true);
+            for (int i = i1 - 1; i >= i0; i--)
+            {
+                var row = x.Slice(i * count, count);
+                for (int j = i + 1; j < i1; j++)
+                {
+                    T u = factors[i * n + j];
+                    if (u != T.Zero) TensorPrimitives.MultiplyAdd(x.Slice(j * count, count), -u, row, row);
+                }
+                TensorPrimitives.Divide(row, factors[i * n + i], row);
+            }
+        }
+        Gemm.Transpose<T>(x, count, rows, n, count);
     }
 }
