@@ -268,6 +268,11 @@ public static class BenchCommand
         return new CaseRun(mlp.Step, () => mlp.Iterations, mlp);
     }
 
+    // The JIT must have compiled nothing for this long before a case's timing starts (tier-1 promotion waits 100 ms after
+    // the last tier-0 activity), but warm-up never takes longer than MaxWarmSeconds.
+    private const int JitQuietMilliseconds = 300;
+    private const double MaxWarmSeconds = 10;
+
     /// <summary>Times <paramref name="c"/>: warm-up, then repetitions of a calibrated number of steps; medians.</summary>
     public static CaseResult Time(BenchCase c, IReadOnlyDictionary<int, double> peak, bool quick)
     {
@@ -276,15 +281,31 @@ public static class BenchCommand
         {
             double warm = quick ? 0.4 : 1.0, rep = quick ? 0.08 : 0.3;
             int reps = quick ? 3 : 7;
-            // Warm-up (tiered JIT, caches, pool spin-up), also calibrating the steps per repetition.
+            // Warm-up (tiered JIT, caches, pool spin-up), until the JIT has compiled nothing new for a while: the first case
+            // of a graph otherwise times tier-0 code of its generated methods (seen: backprop on the CNN 5x slower than
+            // the same step a case later). Then calibrate the steps per repetition on warm code.
             var clock = Stopwatch.StartNew();
             int warmSteps = 0;
-            while (warmSteps < 2 || clock.Elapsed.TotalSeconds < warm)
+            long methods = System.Runtime.JitInfo.GetCompiledMethodCount(), lastChange = 0;
+            while (warmSteps < 2 || clock.Elapsed.TotalSeconds < warm || (clock.ElapsedMilliseconds - lastChange < JitQuietMilliseconds && clock.Elapsed.TotalSeconds < MaxWarmSeconds))
             {
                 run.Step();
                 warmSteps++;
+                long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+                if (now != methods)
+                {
+                    methods = now;
+                    lastChange = clock.ElapsedMilliseconds;
+                }
             }
-            double perStep = clock.Elapsed.TotalSeconds / warmSteps;
+            clock.Restart();
+            int calibrationSteps = 0;
+            while (calibrationSteps < 2 || clock.Elapsed.TotalSeconds < rep)
+            {
+                run.Step();
+                calibrationSteps++;
+            }
+            double perStep = clock.Elapsed.TotalSeconds / calibrationSteps;
             int stepsPerRep = Math.Max(1, (int)(rep / perStep));
             var times = new double[reps];
             long allocated = GC.GetTotalAllocatedBytes(true);
