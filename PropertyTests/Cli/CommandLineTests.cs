@@ -107,7 +107,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("bench --check --filter bp", "--filter does not apply to --check")]
     [InlineData("demo --eta 0.5 --eta 0.7", "--eta")]
     // a filter that matches no case
-    [InlineData("bench --filter nonsense", "no bench case matches 'nonsense'; cases are named like 'mlp generated bp b1 t1' (graph mlp|cnn|gated")]
+    [InlineData("bench --filter nonsense", "no bench case matches 'nonsense'; cases are named like 'mlp generated bp b1 t1' (graph mlp|cnn|gait|gated")]
     [InlineData("bench --no-reference --filter reference", "no bench case matches 'reference'")]
     public void UserErrorsAreOneLineAndExitTwo(string args, string expected)
     {

@@ -228,7 +228,10 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         ArgumentNullException.ThrowIfNull(destination);
         Validate(parameters, batch);
         var sizes = TGraph.Layout.ParameterSizes;
-        if (destination.Length != sizes.Length || Enumerable.Range(0, sizes.Length).Any(k => destination[k] is null || destination[k].Length != sizes[k]))
+        bool fits = destination.Length == sizes.Length;
+        // A loop, not LINQ: a step through ComputeUpdates (the regulariser's) must not allocate.
+        for (int k = 0; fits && k < sizes.Length; k++) fits = destination[k] is not null && destination[k].Length == sizes[k];
+        if (!fits)
         {
             throw new ArgumentException("The destination must hold one array per parameter of sizes [" + string.Join(", ", sizes) + "].", nameof(destination));
         }

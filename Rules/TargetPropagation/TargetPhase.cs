@@ -28,7 +28,11 @@ public sealed class LayerInverses<T> : IRuleBuffers<T> where T : unmanaged, IBin
         layers = chain.Layers.Where(l => layout.Graph.Nodes[l.Input].Role != NodeRole.Input).ToArray();
         Factors = new Dictionary<int, (T[] Lu, int[] Pivots)>();
         foreach (var l in layers) Factors[l.Output] = (new T[l.Width * l.Width], new int[l.Width]);
+        Widest = layout.Sizes.Max();
     }
+
+    /// <summary>The widest node of the graph (the per-thread target buffers hold a batch of it).</summary>
+    public int Widest { get; }
 
     /// <summary>By layer output id: the LU factors (row-major) and pivots of the layer's weight at this step.</summary>
     public Dictionary<int, (T[] Lu, int[] Pivots)> Factors { get; }
@@ -84,7 +88,7 @@ public readonly record struct TargetPhase<T>(InvertibleChain Chain, LayerInverse
     {
         var layout = TGraph.Layout;
         var graph = layout.Graph;
-        int widest = layout.Sizes.Max();
+        int widest = Inverses.Widest;
         var target = ThreadBuffer<CurrentUse, T>.Get(batch * widest);
         var next = ThreadBuffer<NextUse, T>.Get(batch * widest);
         int outputs = layout.OutputSize;

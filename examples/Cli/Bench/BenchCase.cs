@@ -12,10 +12,11 @@ namespace Symbolic.Cli.Bench;
 /// <param name="Eta">The relaxation step size (0 for bp).</param>
 /// <param name="Batch">Samples per training step.</param>
 /// <param name="Threads">Threads the step may use.</param>
-/// <param name="Path">"kernels" (hand-written over Symbolic.Rules.Kernels), "reference" (the float64 engine), "generated".</param>
+/// <param name="Path">"kernels" (hand-written over Symbolic.Rules.Kernels), "reference" (the float64 engine), "generated", "f64" (generated, float64).</param>
 /// <param name="MacsPerSample">Multiply-adds per sample per training step (GFLOP/s counts two flops each).</param>
 /// <param name="Setup">Builds the case and returns its step.</param>
-public sealed record BenchCase(string Graph, string Rule, int Steps, double Eta, int Batch, int Threads, string Path, double MacsPerSample, Func<BenchCase, CaseRun> Setup);
+/// <param name="Float64">The case computes in float64: its fraction is of half the float FMA peak.</param>
+public sealed record BenchCase(string Graph, string Rule, int Steps, double Eta, int Batch, int Threads, string Path, double MacsPerSample, Func<BenchCase, CaseRun> Setup, bool Float64 = false);
 
 /// <summary>A set-up case: the step to time, the relaxation iterations the last step used, and what to release after.</summary>
 /// <param name="Step">One full training step over one batch.</param>

@@ -235,6 +235,21 @@ public static class BenchCommand
                 yield return new BenchCase("cnn-paper-28", "ar-topdown", 100, 0.1, batch, threads, "generated", GeneratedCases.Macs(cnn, "ar", 100), GeneratedCases.PaperCnnSetup);
             }
         }
+        // GAIT-prop's square network (five 784-wide layers, batch 60 as the authors): backprop, GAIT-prop, GAIT-prop with the
+        // authors' orthogonality penalty (lambda 0.1), and the step's four LU factorisations alone, in float64 and float32.
+        var square = GaitSquare.Graph;
+        foreach (bool float64 in new[] { true, false })
+        {
+            foreach (int threads in quick ? new[] { 2 } : new[] { 1, 2 })
+            {
+                string path = float64 ? "f64" : "generated";
+                foreach (var rule in new[] { "bp", "gait", "gait-ortho" })
+                {
+                    yield return new BenchCase("gait-square", rule, 0, 0, 60, threads, path, GeneratedCases.GaitMacs(square, rule, 60), GeneratedCases.GaitSquareSetup, float64);
+                }
+                if (float64) yield return new BenchCase("gait-square", "lu", 0, 0, 60, threads, path, GeneratedCases.GaitMacs(square, "lu", 60), GeneratedCases.GaitSquareSetup, float64);
+            }
+        }
         var gated = GatedResidual.Graph;
         foreach (int threads in new[] { 1, 2 })
         {
@@ -320,7 +335,8 @@ public static class BenchCommand
             double median = times[reps / 2];
             double samples = c.Batch / median;
             double gflops = 2 * c.MacsPerSample * samples / 1e9;
-            double fraction = peak.TryGetValue(c.Threads, out var p) ? gflops / p : double.NaN;
+            // The peak is the float FMA loop's; a float64 case runs half as many lanes per instruction.
+            double fraction = peak.TryGetValue(c.Threads, out var p) ? gflops / (c.Float64 ? p / 2 : p) : double.NaN;
             return new CaseResult(c, median, samples, gflops, fraction, alloc, run.MeanIterations?.Invoke() ?? 0, (times[^1] - times[0]) / median, c.Batch / times[0]);
         }
         finally
@@ -331,7 +347,7 @@ public static class BenchCommand
 
     private static string Label(BenchCase c) => $"{ShortGraph(c.Graph)} {c.Path} {c.Rule} b{c.Batch} t{c.Threads}";
 
-    private static string ShortGraph(string graph) => graph.StartsWith("mlp", StringComparison.Ordinal) ? "mlp" : graph.StartsWith("gated", StringComparison.Ordinal) ? "gated" : graph.StartsWith("cnn", StringComparison.Ordinal) ? "cnn" : graph;
+    private static string ShortGraph(string graph) => graph.StartsWith("mlp", StringComparison.Ordinal) ? "mlp" : graph.StartsWith("gated", StringComparison.Ordinal) ? "gated" : graph.StartsWith("cnn", StringComparison.Ordinal) ? "cnn" : graph.StartsWith("gait", StringComparison.Ordinal) ? "gait" : graph;
 
     private static string Header() =>
         $"{"graph",-6} {"path",-10} {"rule",-13} {"T",4} {"eta",4} {"batch",5} {"thr",3} {"samples/s",11} {"ms/step",9} {"GFLOP/s",8} {"of peak",7} {"alloc B/step",12} {"iters",5} {"spread",6} {"best/s",11} {"best of peak",12}";

@@ -67,6 +67,58 @@ public static class GeneratedCases
         return n.Op == OpKind.Conv2d ? (double)n.Size * (parameter.Size / parameter.Shape.Dims[0]) : parameter.Size;
     }
 
+    /// <summary>
+    /// Multiply-adds per sample of a GAIT-prop square-network step of <paramref name="batch"/> samples: the forward products
+    /// and the weight updates (2 n² per layer), then for "bp" the cotangents below the top (n² per layer), for the target
+    /// rules the solves (2 n² per inverted layer) and their LU factorisations (2 n³ / 3 per inverted layer, per batch), and
+    /// for "gait-ortho" the penalty's two products (2 n³ per weight, per batch); "lu" is the factorisations alone.
+    /// </summary>
+    public static double GaitMacs(ComputationGraph graph, string rule, int batch)
+    {
+        var weights = graph.Nodes.Where(n => n.Op == OpKind.Weight).Select(n => (double)n.Shape.Dims[0]).ToArray();
+        double squares = weights.Sum(n => n * n), inverted = weights.Skip(1).Sum(n => n * n), lu = weights.Skip(1).Sum(n => 2 * n * n * n / 3) / batch;
+        return rule switch
+        {
+            "bp" => 2 * squares + inverted,
+            "gait" => 2 * squares + 2 * inverted + lu,
+            "gait-ortho" => 2 * squares + 2 * inverted + lu + weights.Sum(n => 2 * n * n * n) / batch,
+            "lu" => lu,
+            _ => throw new ArgumentException("Unknown GAIT-prop bench rule '" + rule + "'."),
+        };
+    }
+
+    /// <summary>Sets up a GAIT-prop square-network case (orthogonal weights, pixels uniform in [0, 1), SGD), in float64 or float32.</summary>
+    public static CaseRun GaitSquareSetup(BenchCase c) => c.Float64 ? GaitSetup<GaitSquare.Float64, double>(c) : GaitSetup<GaitSquare.Float32, float>(c);
+
+    private static CaseRun GaitSetup<TGraph, T>(BenchCase c) where TGraph : struct, ICompiledGraph<T> where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        var layout = TGraph.Layout;
+        var parameters = new ParameterArrays<T>(layout);
+        parameters.CopyFrom(ParameterSet.Initialise(layout.Graph, 1, Initialiser.Orthogonal));
+        var random = new Random(6);
+        var inputs = layout.InputIds.Select(id => Enumerable.Range(0, c.Batch * layout.Sizes[id]).Select(_ => T.CreateChecked(random.NextDouble())).ToArray()).ToArray();
+        var targets = new T[c.Batch * layout.OutputSize];
+        for (int s = 0; s < c.Batch; s++) targets[s * layout.OutputSize + random.Next(layout.OutputSize)] = T.One;
+        var batch = new CompiledBatch<T>(inputs, targets, c.Batch);
+        if (c.Rule == "lu")
+        {
+            var chain = Symbolic.Rules.TargetPropagation.InvertibleChain.Of(layout.Graph);
+            var inverses = new Symbolic.Rules.TargetPropagation.LayerInverses<T>(layout, chain);
+            return new CaseRun(() => inverses.BeginStep(parameters));
+        }
+        LearningRule rule = c.Rule switch
+        {
+            "bp" => new BackpropRule(),
+            "gait" => new Symbolic.Rules.TargetPropagation.GaitPropRule(),
+            _ => new OrthogonalityRegularised(new Symbolic.Rules.TargetPropagation.GaitPropRule(), 0.1),
+        };
+        // A learning rate too small to move the weights: they stay orthogonal over the timed steps, as at the start of training,
+        // and GAIT-prop's float32 updates (rounding amplified by 1/gamma per layer, see docs/training.md) cannot blow them up.
+        var optimiser = new Sgd(1e-30);
+        var state = rule.CreateState<TGraph, T>(c.Batch, c.Threads);
+        return new CaseRun(() => rule.Step(parameters, batch, optimiser, state), null, state);
+    }
+
     /// <summary>Sets up a PaperCnn case (the follow-up's CNN on 28x28 grey images, tanh; inputs uniform in [-1, 1)).</summary>
     public static CaseRun PaperCnnSetup(BenchCase c) => Setup<PaperCnn.Float32>(c, PaperCnn.Float32.Parameters.Initialise(1), 4, 5e-4);
 
