@@ -39,6 +39,9 @@ public abstract class CompiledRuleState<TGraph, T> : IDisposable
     /// <summary>The first shard's workspace (the whole batch's on one thread): values, cotangents and units of the last step.</summary>
     public abstract Workspace<T> Workspace { get; }
 
+    /// <summary>The step's worker pool (null on one thread), for a rule's work outside the shards (factorisations, penalties).</summary>
+    internal virtual WorkerPool? Pool => null;
+
     /// <summary>One training step in place; returns the loss before the update, summed over the batch.</summary>
     public abstract T Step(ParameterArrays<T> parameters, CompiledBatch<T> batch, Optimiser optimiser);
 
@@ -156,6 +159,9 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
 
     /// <inheritdoc/>
     public override Workspace<T> Workspace => shards[0];
+
+    /// <inheritdoc/>
+    internal override WorkerPool? Pool => pool;
 
     /// <inheritdoc/>
     public override OptimiserBuffers<T>? OptimiserBuffers => moments;

@@ -92,20 +92,22 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         return loss;
     }
 
-    // destination[W] += batch · λ · 4 D W for every weight, then every update checked finite before anything is applied.
+    // destination[W] += batch · λ · 4 D W for every weight (the weights shared out over the pool's threads), then every
+    // update checked finite before anything is applied.
     private void AddPenalty(ParameterArrays<T> parameters, int batch, T[][] destination)
     {
-        T scale = T.CreateChecked(4.0 * batch * rule.Lambda);
-        foreach (var (index, rows, cols, gram) in weights)
+        stepParameters = parameters;
+        stepDestination = destination;
+        stepScale = T.CreateChecked(4.0 * batch * rule.Lambda);
+        try
         {
-            var w = parameters.Arrays[index];
-            Gemm.MatMulNT<T>(w, w, gram, rows, rows, cols, false);
-            for (int i = 0; i < rows; i++)
-            {
-                if (rule.Form == OrthogonalityPenalty.OffDiagonal) gram[i * rows + i] = T.Zero;
-                else gram[i * rows + i] -= T.One;
-            }
-            Gemm.MatMulNN<T>(gram, rows, w, cols, destination[index], cols, rows, cols, rows, scale, true);
+            if (inner.Pool is { } pool) pool.Run(weights.Length, this, static (self, start, count) => self.Penalty(start, count));
+            else Penalty(0, weights.Length);
+        }
+        finally
+        {
+            stepParameters = null;
+            stepDestination = null;
         }
         var layout = TGraph.Layout;
         for (int k = 0; k < destination.Length; k++)
@@ -114,6 +116,26 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
             {
                 throw new ArithmeticException("The update of parameter '" + layout.Graph.Nodes[layout.ParameterIds[k]].Name + "' holds a NaN or an infinity; the parameters were left unchanged.");
             }
+        }
+    }
+
+    private ParameterArrays<T>? stepParameters;
+    private T[][]? stepDestination;
+    private T stepScale;
+
+    private void Penalty(int start, int count)
+    {
+        for (int i = start; i < start + count; i++)
+        {
+            var (index, rows, cols, gram) = weights[i];
+            var w = stepParameters!.Arrays[index];
+            Gemm.MatMulNT<T>(w, w, gram, rows, rows, cols, false);
+            for (int r = 0; r < rows; r++)
+            {
+                if (rule.Form == OrthogonalityPenalty.OffDiagonal) gram[r * rows + r] = T.Zero;
+                else gram[r * rows + r] -= T.One;
+            }
+            Gemm.MatMulNN<T>(gram, rows, w, cols, stepDestination![index], cols, rows, cols, rows, stepScale, true);
         }
     }
 

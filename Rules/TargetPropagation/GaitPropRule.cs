@@ -33,6 +33,8 @@ public sealed record GaitPropRule(double Gamma = 1e-3) : LearningRule
     {
         var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
         var inverses = new LayerInverses<T>(TGraph.Layout, chain);
-        return new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, Gamma), maxBatch, threads, inverses);
+        var run = new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, Gamma), maxBatch, threads, inverses);
+        inverses.Pool = run.Pool;
+        return run;
     }
 }

@@ -37,14 +37,35 @@ public sealed class LayerInverses<T> : IRuleBuffers<T> where T : unmanaged, IBin
     /// <summary>By layer output id: the LU factors (row-major) and pivots of the layer's weight at this step.</summary>
     public Dictionary<int, (T[] Lu, int[] Pivots)> Factors { get; }
 
+    /// <summary>The pool the factorisations share (the training run's; null: the calling thread alone).</summary>
+    internal WorkerPool? Pool { get; set; }
+
     /// <inheritdoc/>
     public void BeginStep(ParameterArrays<T> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        foreach (var l in layers)
+        stepParameters = parameters;
+        try
         {
+            // The layers are independent: each thread factors whole layers (a singular one throws on the caller).
+            if (Pool is null) Factor(0, layers.Length);
+            else Pool.Run(layers.Length, this, static (self, start, count) => self.Factor(start, count));
+        }
+        finally
+        {
+            stepParameters = null;
+        }
+    }
+
+    private ParameterArrays<T>? stepParameters;
+
+    private void Factor(int start, int count)
+    {
+        for (int i = start; i < start + count; i++)
+        {
+            var l = layers[i];
             var (lu, pivots) = Factors[l.Output];
-            parameters.Arrays[layout.ParameterIndexOf(l.Weight.Name)].AsSpan(0, lu.Length).CopyTo(lu);
+            stepParameters!.Arrays[layout.ParameterIndexOf(l.Weight.Name)].AsSpan(0, lu.Length).CopyTo(lu);
             if (!LuDecomposition.Factor<T>(lu, l.Width, pivots))
             {
                 throw new ArithmeticException("Layer '" + layout.Graph.Nodes[l.Output].Name + "': weight '" + l.Weight.Name + "' is singular, so the layer has no inverse; the parameters were left unchanged.");

@@ -26,6 +26,8 @@ public sealed record TargetPropagationRule : LearningRule
     {
         var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
         var inverses = new LayerInverses<T>(TGraph.Layout, chain);
-        return new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, null), maxBatch, threads, inverses);
+        var run = new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, null), maxBatch, threads, inverses);
+        inverses.Pool = run.Pool;
+        return run;
     }
 }
