@@ -28,16 +28,20 @@ public static class RunReport
     /// <summary>The plot of the relaxation residual by step.</summary>
     public const string ResidualPlot = "residual.png";
 
-    /// <summary>Writes every report file of <paramref name="folder"/>; plots that cannot be drawn (no font installed) are left out.</summary>
+    /// <summary>
+    /// Writes every report file of <paramref name="folder"/>; plots that cannot be drawn (no font installed) are left out.
+    /// The CSV has an angle column per parameter; the angle plot and the summary's mean angles show the weights and
+    /// kernels (<paramref name="matrixNames"/>), not the biases.
+    /// </summary>
     /// <returns>Why no plots were drawn, or null when they were.</returns>
-    public static string? Write(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> parameterNames)
+    public static string? Write(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> parameterNames, IReadOnlyCollection<string> matrixNames)
     {
         OutputFile.WriteAllText(folder.Combine("metrics.csv"), Csv(records, parameterNames));
         string? problem = null;
         IReadOnlyList<string> plots;
         try
         {
-            plots = WritePlots(folder, config, records, parameterNames);
+            plots = WritePlots(folder, config, records, parameterNames.Where(matrixNames.Contains).ToArray());
         }
         catch (InvalidOperationException e)
         {
@@ -45,7 +49,7 @@ public static class RunReport
             plots = Array.Empty<string>();
             problem = e.Message;
         }
-        OutputFile.WriteAllText(folder.Combine("summary.md"), Summary(folder, config, records, parameterNames, plots));
+        OutputFile.WriteAllText(folder.Combine("summary.md"), Summary(folder, config, records, parameterNames.Where(matrixNames.Contains).ToArray(), plots));
         return problem;
     }
 
@@ -118,7 +122,7 @@ public static class RunReport
                     .ToArray();
                 return new PlotSeries(rule, points.Select(p => p.Step).ToArray(), points.Select(p => p.Mean).ToArray());
             }
-            var panels = parameterNames.Where(IsWeight).Select(name => new PlotSpec($"Angle between the update of {name} and backprop's gradient ({seeds}, mean)", "training step", "angle (degrees)",
+            var panels = parameterNames.Select(name => new PlotSpec($"Angle between the update of {name} and backprop's gradient ({seeds}, mean)", "training step", "angle (degrees)",
                 probed.Select(rule => StepSeries(rule, r => r.Angles is not null && r.Angles.TryGetValue(name, out double a) ? a : null)).ToArray())).ToArray();
             if (panels.Length > 0)
             {
@@ -136,11 +140,8 @@ public static class RunReport
         return written;
     }
 
-    // A weight's name starts with w or W in the declared models; everything else (biases) is left out of the angle plot.
-    private static bool IsWeight(string name) => name.Length > 0 && char.ToLowerInvariant(name[0]) == 'w';
-
-    /// <summary>The run's <c>summary.md</c>: settings, the command, a table per rule, test accuracy per epoch, mean angles, the plots.</summary>
-    public static string Summary(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> parameterNames, IReadOnlyList<string> plots)
+    /// <summary>The run's <c>summary.md</c>: settings, the command, a table per rule, test accuracy per epoch, mean angles of <paramref name="angled"/>, the plots.</summary>
+    public static string Summary(RunFolder folder, TrainConfig config, IReadOnlyList<MetricRecord> records, IReadOnlyList<string> angled, IReadOnlyList<string> plots)
     {
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -168,7 +169,7 @@ public static class RunReport
             var best = records.Where(r => r.Type == "epoch" && r.Rule == rule).GroupBy(r => r.Seed).Select(g => g.Max(r => r.TestAccuracy ?? double.NaN)).ToArray();
             var angles = records.Where(r => r.Type == "step" && r.Rule == rule && r.Angles is not null).ToArray();
             string angleText = angles.Length == 0 ? (rule == TrainRules.Backprop ? "0 (is BP)" : "") :
-                string.Join(", ", parameterNames.Where(IsWeight).Select(n => MeanAngle(angles, n)));
+                string.Join(", ", angled.Select(n => MeanAngle(angles, n)));
             md.Append(string.Create(inv, $"| {rule} | {last.Epoch} | {Range(last, 100, "%")} | {Range(trainAcc[^1], 100, "%")} | {best.Average() * 100:F2}% | {angleText} | "))
                 .Append(string.Create(inv, $"{seconds.Average(p => p.Mean):F1} + {evaluation.Average(p => p.Mean):F1} |\n"));
         }

@@ -39,6 +39,8 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
     {
         var layout = TGraph.Layout;
         var names = layout.ParameterIds.Select(id => layout.Graph.Nodes[id].Name).ToArray();
+        // The weights and kernels: the angle plot and the summary's mean angles leave the biases out.
+        var matrices = layout.ParameterIds.Select(id => layout.Graph.Nodes[id]).Where(n => n.Op != Symbolic.Graph.OpKind.Bias).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var optimiser = config.CreateOptimiser();
         long taken = 0;
         bool completed = true, failed = false;
@@ -103,7 +105,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
                     Save(folder.CheckpointPath(ruleName, seed), parameters, state, new TrainingPosition(m.Epoch + 1, 0), global, ruleName, seed);
                     progress.Line(string.Create(CultureInfo.InvariantCulture,
                         $"{label} epoch {m.Epoch + 1}/{settings.Epochs}: loss {m.TrainLoss:F4}, train {m.TrainAccuracy * 100:F2}%, test {m.TestAccuracy * 100:F2}% ({m.Seconds:F1} s + {m.EvaluationSeconds:F1} s evaluation)"));
-                    RunReport.Write(folder, config, records, names);
+                    RunReport.Write(folder, config, records, names, matrices);
                 }
 
                 TrainingResult result;
@@ -120,7 +122,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
                     long at = (long)e.Position.Epoch * stepsPerEpoch + e.Position.Step + 1;
                     Append(new MetricRecord { Type = "failed", Rule = ruleName, Seed = seed, Epoch = e.Position.Epoch + 1, Step = at, Message = e.Message });
                     progress.Line($"{label} stopped: {e.Message} Its last good checkpoint (the end of its last complete epoch, if any) is kept in '{folder.CheckpointFolder}'.");
-                    RunReport.Write(folder, config, records, names);
+                    RunReport.Write(folder, config, records, names, matrices);
                     continue;
                 }
                 taken += result.Steps;
@@ -136,7 +138,7 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
                 }
             }
         }
-        string? plotProblem = RunReport.Write(folder, config, records, names);
+        string? plotProblem = RunReport.Write(folder, config, records, names, matrices);
         Result = new SessionResult(completed, failed, taken, plotProblem);
         return failed ? Program.Failure : Program.Success;
     }
