@@ -38,10 +38,7 @@ public static class Convolution
         for (int s0 = 0; s0 < batch; s0 += chunk)
         {
             int n = Math.Min(chunk, batch - s0);
-            var images = w.Images(n);
-            Gemm.Transpose(input.Slice(s0 * inSize, n * inSize), inSize, images, n, inSize);
-            var patches = w.Patches(n);
-            Im2ColBatch<T>(images, g, n, patches);
+            var patches = Unfold(input, s0, n, g, w);
             var products = w.Products(n);
             Gemm.MatMulNN<T>(kernel, patches, products, outputs, positions * n, g.PatchSize, false);
             StoreSampleMajor(products, output.Slice(s0 * outSize, n * outSize), w.SampleMajor(n, outSize), n, outSize, accumulate);
@@ -91,10 +88,7 @@ public static class Convolution
         for (int s0 = 0; s0 < batch; s0 += chunk)
         {
             int n = Math.Min(chunk, batch - s0);
-            var images = w.Images(n);
-            Gemm.Transpose(input.Slice(s0 * inSize, n * inSize), inSize, images, n, inSize);
-            var patches = w.Patches(n);
-            Im2ColBatch<T>(images, g, n, patches);
+            var patches = Unfold(input, s0, n, g, w);
             // The cotangent's rows of these channels, channel-major like the patches: (rowCount · positions) × n.
             var products = w.Products(n).Slice(0, rowCount * positions * n);
             Gemm.Transpose(cotangent.Slice(s0 * outSize + rowStart * positions, (n - 1) * outSize + rowCount * positions), outSize, products, n, rowCount * positions);
@@ -161,6 +155,17 @@ public static class Convolution
         }
         Gemm.Transpose(channelMajor, n, scratch, size, n);
         System.Numerics.Tensors.TensorPrimitives.Add<T>(target, scratch, target);
+    }
+
+    // Samples [s0, s0 + n) of a sample-major batch unfolded side by side: transposed to channel-major, then im2col.
+    private static Span<T> Unfold<T>(ReadOnlySpan<T> input, int s0, int n, ImageGeometry g, Workspace<T> w) where T : unmanaged, INumber<T>
+    {
+        int inSize = g.InputSize;
+        var images = w.Images(n);
+        Gemm.Transpose(input.Slice(s0 * inSize, n * inSize), inSize, images, n, inSize);
+        var patches = w.Patches(n);
+        Im2ColBatch<T>(images, g, n, patches);
+        return patches;
     }
 
     // Im2Col of n images stored channel-major with the sample innermost: every copy moves n values per image column,

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Symbolic.Graph;
 using Symbolic.Rules.Compiled;
 
@@ -22,19 +21,10 @@ public sealed record GaitPropRule(double Gamma = 1e-3) : LearningRule
         gamma > 0 && gamma <= 1 ? gamma : throw new System.ArgumentOutOfRangeException(nameof(Gamma), gamma, "GAIT-prop's gamma must lie in (0, 1].");
 
     /// <inheritdoc/>
-    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state)
-    {
-        var walk = LayerTargets.Run(graph, parameters, batch, new LayerTargets.Increment(Gamma));
-        return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
-    }
+    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state) =>
+        LayerTargets.Update(graph, parameters, batch, state, Gamma);
 
     /// <inheritdoc/>
-    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
-    {
-        var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
-        var inverses = new LayerInverses<T>(TGraph.Layout, chain);
-        var run = new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, Gamma), maxBatch, threads, inverses);
-        inverses.Pool = run.Pool;
-        return run;
-    }
+    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1) =>
+        LayerTargets.CreateState<TGraph, T>(this, Gamma, maxBatch, threads);
 }

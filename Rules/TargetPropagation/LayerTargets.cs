@@ -81,6 +81,25 @@ public static class LayerTargets
         return new Walk(ParameterSet.From(updates.Select(kv => (kv.Key, kv.Value))), record, targets.ToImmutable());
     }
 
+    /// <summary>A target rule's <see cref="LearningRule.Compute(ComputationGraph, ParameterSet, Batch, RuleState)"/>: the walk's updates, forward record and loss.</summary>
+    internal static RuleUpdate Update(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state, double? gamma)
+    {
+        var walk = Run(graph, parameters, batch, new Increment(gamma));
+        return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
+    }
+
+    /// <summary>A target rule's compiled state: its <see cref="TargetPhase{T}"/> over the step's <see cref="LayerInverses{T}"/>, which share the run's pool.</summary>
+    internal static Compiled.CompiledRuleState<TGraph, T> CreateState<TGraph, T>(LearningRule rule, double? gamma, int maxBatch, int threads)
+        where TGraph : struct, Compiled.ICompiledGraph<T>
+        where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        var chain = ChainOf(TGraph.Layout.Graph);
+        var inverses = new LayerInverses<T>(TGraph.Layout, chain);
+        var run = new Compiled.TrainingRun<TGraph, T, TargetPhase<T>>(rule, new TargetPhase<T>(chain, inverses, gamma), maxBatch, threads, inverses);
+        inverses.Pool = run.Pool;
+        return run;
+    }
+
     /// <summary>The invertible chain of <paramref name="graph"/>, which must close with squared error (the walk starts from the output's target itself).</summary>
     /// <exception cref="ArgumentException">The graph is not an invertible chain or its loss is not squared error.</exception>
     public static InvertibleChain ChainOf(ComputationGraph graph)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Symbolic.Graph;
 using Symbolic.Rules.Compiled;
 
@@ -15,19 +14,10 @@ public sealed record TargetPropagationRule : LearningRule
     public override string Name => "tp";
 
     /// <inheritdoc/>
-    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state)
-    {
-        var walk = LayerTargets.Run(graph, parameters, batch, new LayerTargets.Increment(null));
-        return new RuleUpdate(walk.Updates, walk.Forward, state, ImmutableSortedDictionary<string, double>.Empty.Add("loss", walk.Forward.LossValue));
-    }
+    public override RuleUpdate Compute(ComputationGraph graph, ParameterSet parameters, Batch batch, RuleState state) =>
+        LayerTargets.Update(graph, parameters, batch, state, null);
 
     /// <inheritdoc/>
-    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1)
-    {
-        var chain = LayerTargets.ChainOf(TGraph.Layout.Graph);
-        var inverses = new LayerInverses<T>(TGraph.Layout, chain);
-        var run = new TrainingRun<TGraph, T, TargetPhase<T>>(this, new TargetPhase<T>(chain, inverses, null), maxBatch, threads, inverses);
-        inverses.Pool = run.Pool;
-        return run;
-    }
+    public override CompiledRuleState<TGraph, T> CreateState<TGraph, T>(int maxBatch, int threads = 1) =>
+        LayerTargets.CreateState<TGraph, T>(this, null, maxBatch, threads);
 }
