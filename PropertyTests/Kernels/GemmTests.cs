@@ -28,21 +28,28 @@ public class GemmTests
         yield return (129, 97, 130);
         yield return (140, 49, 257);
         yield return (131, 300, 129);
+        // The blocked path (Gemm.BlockedMinRows rows): edge tiles in rows and columns, several k-blocks and column
+        // blocks, more rows than one packed block of A.
+        yield return (32, 32, 32);
+        yield return (33, 800, 300);
+        yield return (47, 100, 513);
+        yield return (100, 49, 257);
+        yield return (1030, 40, 33);
         for (int i = 0; i < count; i++) yield return (Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)]);
     }
 
     public static IEnumerable<object[]> Cases() =>
         from op in new[] { Op.NT, Op.NN, Op.TN }
-        from fast in new[] { true, false }
-        select new object[] { op.ToString(), fast };
+        from mode in new[] { "blocked", "unblocked", "portable" }
+        select new object[] { op.ToString(), mode };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void FloatMatchesPlainLoop(string op, bool fast) => Run<float>(Enum.Parse<Op>(op), fast, 2.5e-7);
+    public void FloatMatchesPlainLoop(string op, string mode) => Run<float>(Enum.Parse<Op>(op), mode, 2.5e-7);
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void DoubleMatchesPlainLoop(string op, bool fast) => Run<double>(Enum.Parse<Op>(op), fast, 5e-16);
+    public void DoubleMatchesPlainLoop(string op, string mode) => Run<double>(Enum.Parse<Op>(op), mode, 5e-16);
 
     [Theory]
     [InlineData("NT")]
@@ -112,11 +119,14 @@ public class GemmTests
         Assert.Equal(new float[4], c);
     }
 
-    private static void Run<T>(Op op, bool fast, double eps) where T : unmanaged, INumber<T>
+    // mode: "blocked" (every fast kernel), "unblocked" (Gemm.BlockedKernels off), "portable" (Gemm.FastKernels off).
+    private static void Run<T>(Op op, string mode, double eps) where T : unmanaged, INumber<T>
     {
-        var r = new Random(op.GetHashCode() * 31 + (fast ? 1 : 0) + typeof(T).Name.Length);
-        bool saved = Gemm.FastKernels;
+        var r = new Random(op.GetHashCode() * 31 + mode.Length + typeof(T).Name.Length);
+        bool fast = mode != "portable";
+        bool saved = Gemm.FastKernels, savedBlocked = Gemm.BlockedKernels;
         Gemm.FastKernels = fast;
+        Gemm.BlockedKernels = mode == "blocked";
         try
         {
             foreach (var (m, n, k) in Shapes(r.Next(), 60))
@@ -149,7 +159,7 @@ public class GemmTests
                             if (accumulate) want += old;
                             scale += Math.Abs(old) + 1e-300;
                             double got = double.CreateChecked(c[i * n + j]);
-                            Assert.True(Math.Abs(got - want) <= eps * (k + 2) * scale, $"{op} {typeof(T).Name} fast={fast} {m}x{n}x{k} acc={accumulate} at ({i},{j}): {got} vs {want}");
+                            Assert.True(Math.Abs(got - want) <= eps * (k + 2) * scale, $"{op} {typeof(T).Name} {mode} {m}x{n}x{k} acc={accumulate} at ({i},{j}): {got} vs {want}");
                         }
                     }
                 }
@@ -158,6 +168,7 @@ public class GemmTests
         finally
         {
             Gemm.FastKernels = saved;
+            Gemm.BlockedKernels = savedBlocked;
         }
     }
 

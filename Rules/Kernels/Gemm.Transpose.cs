@@ -24,17 +24,21 @@ public static partial class Gemm
             throw new ArgumentException("Transpose: B is " + n + " x " + k + " (leading dimension " + ldb + ") in " + b.Length + " elements, the destination has " + dst.Length + ".");
         }
         if (n == 0 || k == 0) return;
-        Transpose(ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(dst), n, k);
+        TransposeTo(ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(dst), n, n, k);
     }
 
-    // dst (k x n, row-major, rows n apart) = B^T for B n x k with rows ldb apart, in 16 x 16 tiles.
+    // dst (k x n, row-major, rows n apart) = B^T.
+    private static void Transpose<T>(ref T b, nint ldb, ref T dst, int n, int k) where T : unmanaged =>
+        TransposeTo(ref b, ldb, ref dst, n, n, k);
+
+    // dst (k x n, row-major, rows ldd apart) = B^T for B n x k with rows ldb apart, in 16 x 16 tiles.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose<T>(ref T b, nint ldb, ref T dst, int n, int k) where T : unmanaged
+    private static void TransposeTo<T>(ref T b, nint ldb, ref T dst, nint ldd, int n, int k) where T : unmanaged
     {
         const int Tile = 16;
         if (typeof(T) == typeof(float) && Avx512F.IsSupported)
         {
-            TransposeFloat(ref Unsafe.As<T, float>(ref b), ldb, ref Unsafe.As<T, float>(ref dst), n, k);
+            TransposeFloat(ref Unsafe.As<T, float>(ref b), ldb, ref Unsafe.As<T, float>(ref dst), ldd, n, k);
             return;
         }
         for (int j0 = 0; j0 < n; j0 += Tile)
@@ -46,7 +50,7 @@ public static partial class Gemm
                 for (int j = j0; j < j1; j++)
                 {
                     ref T row = ref Unsafe.Add(ref b, j * ldb);
-                    for (int p = p0; p < p1; p++) Unsafe.Add(ref dst, p * n + j) = Unsafe.Add(ref row, p);
+                    for (int p = p0; p < p1; p++) Unsafe.Add(ref dst, p * ldd + j) = Unsafe.Add(ref row, p);
                 }
             }
         }
@@ -54,17 +58,17 @@ public static partial class Gemm
 
     // Float B^T with AVX-512: whole 16 x 16 tiles by register transposes, the edges scalar.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposeFloat(ref float b, nint ldb, ref float dst, int n, int k)
+    private static void TransposeFloat(ref float b, nint ldb, ref float dst, nint ldd, int n, int k)
     {
         int n16 = n & ~15, k16 = k & ~15;
         for (int j0 = 0; j0 < n16; j0 += 16)
         {
-            for (int p0 = 0; p0 < k16; p0 += 16) Tile16(ref Unsafe.Add(ref b, j0 * ldb + p0), ldb, ref Unsafe.Add(ref dst, p0 * n + j0), n);
+            for (int p0 = 0; p0 < k16; p0 += 16) Tile16(ref Unsafe.Add(ref b, j0 * ldb + p0), ldb, ref Unsafe.Add(ref dst, p0 * ldd + j0), ldd);
         }
         for (int j = 0; j < n; j++)
         {
             ref float row = ref Unsafe.Add(ref b, j * ldb);
-            for (int p = j < n16 ? k16 : 0; p < k; p++) Unsafe.Add(ref dst, p * n + j) = Unsafe.Add(ref row, p);
+            for (int p = j < n16 ? k16 : 0; p < k; p++) Unsafe.Add(ref dst, p * ldd + j) = Unsafe.Add(ref row, p);
         }
     }
 

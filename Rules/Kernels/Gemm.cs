@@ -53,6 +53,11 @@ public static partial class Gemm
     {
         Check(a.Length, m, k, lda, b.Length, n, k, ldb, c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
+        if (Simd.Fast512<T>() && UseBlocked<T>(m, n, k))
+        {
+            Blocked(true, true, ref MemoryMarshal.GetReference(a), lda, ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, m, n, k, alpha, accumulate);
+            return;
+        }
         if (Simd.Fast512<T>() && m >= PackRowsThreshold && n >= Vector512<T>.Count)
         {
             // B^T packed one k-block at a time into a small per-thread buffer that stays in L2.
@@ -95,6 +100,11 @@ public static partial class Gemm
     {
         Check(a.Length, m, k, lda, b.Length, k, n, ldb, c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
+        if (Simd.Fast512<T>() && UseBlocked<T>(m, n, k))
+        {
+            Blocked(true, false, ref MemoryMarshal.GetReference(a), lda, ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, m, n, k, alpha, accumulate);
+            return;
+        }
         if (Simd.Fast512<T>() && n >= Vector512<T>.Count)
         {
             if (m == 1)
@@ -117,6 +127,11 @@ public static partial class Gemm
     {
         Check(a.Length, k, m, lda, b.Length, k, n, ldb, c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
+        if (Simd.Fast512<T>() && UseBlocked<T>(m, n, k))
+        {
+            Blocked(false, false, ref MemoryMarshal.GetReference(a), lda, ref MemoryMarshal.GetReference(b), ldb, ref MemoryMarshal.GetReference(c), ldc, m, n, k, alpha, accumulate);
+            return;
+        }
         if (Simd.Fast512<T>() && n >= Vector512<T>.Count)
         {
             if (m == 1)

@@ -1,0 +1,276 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Symbolic.Rules.Kernels;
+
+public static partial class Gemm
+{
+    // The blocked path (BLIS's five loops, transposed for row-major C with vectors along n):
+    //   for each block of BlockRows rows of A            (A's packed block stays in L2/L3)
+    //     for each k-block of BlockK                      (C is updated once per k-block)
+    //       pack A's rows into groups of one vector's rows, p-major (the micro-kernel broadcasts from one cache line)
+    //       for each block of BlockPanels column panels  (B's packed block, BlockK x 16 panels, stays in L2)
+    //         pack B into panels of MicroVectors vectors, p-major
+    //         for each micro-panel of MicroRows rows of A  (stays in L1 while the panels of B stream past it)
+    //           for each panel of B: the MicroRows x MicroVectors-vector micro-kernel
+    // Edges are computed whole into a scratch tile over zero-padded panels, then merged, so every kernel call is the
+    // same full-size kernel.
+
+    /// <summary>
+    /// Whether large products (see <see cref="BlockedMinRows"/>) take the cache-blocked path with packed A and B and the
+    /// 8 x 3-vector micro-kernel. Process-wide, for before/after measurements; true by default.
+    /// </summary>
+    public static bool BlockedKernels { get; set; } = true;
+
+    /// <summary>The rows of C from which the blocked path runs (with at least two vectors of columns and 32 of k).</summary>
+    public const int BlockedMinRows = 32;
+
+    private const int MicroRows = 8;
+    private const int MicroVectors = 3;
+    private const int BlockPanels = 16;
+    private const int BlockRows = 1024;
+
+    /// <summary>The k-block of the blocked path (internal so a tuning harness can vary it).</summary>
+    internal static int BlockK { get; set; } = 256;
+
+    private readonly struct BlockedAUse { }
+    private readonly struct BlockedBUse { }
+    private readonly struct BlockedTileUse { }
+
+    private static bool UseBlocked<T>(int m, int n, int k) =>
+        BlockedKernels && m >= BlockedMinRows && n >= 2 * Vector512<T>.Count && k >= 32;
+
+    // C = alpha op(A) op(B) (+ C). aRowMajor: A(i, p) = a[i * lda + p] (NN, NT), else a[p * lda + i] (TN).
+    // bTransposed: B(p, j) = b[j * ldb + p] (NT), else b[p * ldb + j]. Needs Fast512, k >= 1, n >= V.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocked<T>(bool aRowMajor, bool bTransposed, ref T a, nint lda, ref T b, nint ldb, ref T c, nint ldc, int m, int n, int k, T alpha, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        int v = Vector512<T>.Count;
+        int nr = MicroVectors * v;
+        int blockK = BlockK;
+        int kcMax = Math.Min(blockK, k);
+        int mcMax = Math.Min(BlockRows, m);
+        var aPack = ThreadBuffer<BlockedAUse, T>.Get((mcMax + v - 1) / v * v * kcMax);
+        var bPack = ThreadBuffer<BlockedBUse, T>.Get(BlockPanels * nr * kcMax);
+        var tile = ThreadBuffer<BlockedTileUse, T>.Get(MicroRows * nr);
+        ref T ap0 = ref MemoryMarshal.GetArrayDataReference(aPack);
+        ref T bp0 = ref MemoryMarshal.GetArrayDataReference(bPack);
+        ref T tile0 = ref MemoryMarshal.GetArrayDataReference(tile);
+        var alphaV = Vector512.Create(alpha);
+        var oneV = Vector512.Create(T.One);
+        for (int ic = 0; ic < m; ic += BlockRows)
+        {
+            int mc = Math.Min(BlockRows, m - ic);
+            for (int pc = 0; pc < k; pc += blockK)
+            {
+                int kc = Math.Min(blockK, k - pc);
+                bool acc = accumulate || pc > 0;
+                if (aRowMajor) PackRowsOfA(ref Unsafe.Add(ref a, ic * lda + pc), lda, ref ap0, mc, kc);
+                else PackColumnsOfA(ref Unsafe.Add(ref a, pc * lda + ic), lda, ref ap0, mc, kc);
+                for (int jc = 0; jc < n; jc += BlockPanels * nr)
+                {
+                    int nc = Math.Min(BlockPanels * nr, n - jc);
+                    if (bTransposed) PackRowsOfB(ref Unsafe.Add(ref b, jc * ldb + pc), ldb, ref bp0, nc, kc, nr);
+                    else PackColumnsOfB(ref Unsafe.Add(ref b, pc * ldb + jc), ldb, ref bp0, nc, kc, nr);
+                    for (int ir = 0; ir < mc; ir += MicroRows)
+                    {
+                        int rows = Math.Min(MicroRows, mc - ir);
+                        // Micro-panel ir sits in its group of v rows (kc x v, p-major) at offset ir % v.
+                        ref T ap = ref Unsafe.Add(ref ap0, ir / v * v * kc + ir % v);
+                        ref T crow = ref Unsafe.Add(ref c, (ic + ir) * ldc + jc);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            ref T bp = ref Unsafe.Add(ref bp0, jr * kc);
+                            if (rows == MicroRows && cols == nr)
+                            {
+                                MicroKernel(ref ap, v, ref bp, kc, ref Unsafe.Add(ref crow, jr), ldc, alphaV, acc);
+                            }
+                            else
+                            {
+                                MicroKernel(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
+                                MergeTile(ref tile0, nr, ref Unsafe.Add(ref crow, jr), ldc, rows, cols, alpha, acc);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // C[r, j] = alpha t[r, j] (+ C[r, j]) for the valid part of an edge tile.
+    private static void MergeTile<T>(ref T t, nint ldt, ref T c, nint ldc, int rows, int cols, T alpha, bool accumulate)
+        where T : unmanaged, INumber<T>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref T tr = ref Unsafe.Add(ref t, r * ldt);
+            ref T cr = ref Unsafe.Add(ref c, r * ldc);
+            for (int j = 0; j < cols; j++)
+            {
+                T value = alpha * Unsafe.Add(ref tr, j);
+                Unsafe.Add(ref cr, j) = accumulate ? Unsafe.Add(ref cr, j) + value : value;
+            }
+        }
+    }
+
+    // A's rows [0, mc) x [0, kc) (row-major, rows lda apart) into groups of v rows, each kc x v p-major (zero rows
+    // past mc): a transpose of each group.
+    private static void PackRowsOfA<T>(ref T a, nint lda, ref T dst, int mc, int kc) where T : unmanaged
+    {
+        int v = Vector512<T>.Count;
+        for (int g = 0; g < mc; g += v)
+        {
+            int rows = Math.Min(v, mc - g);
+            ref T d = ref Unsafe.Add(ref dst, g * kc);
+            TransposeTo(ref Unsafe.Add(ref a, g * lda), lda, ref d, v, rows, kc);
+            if (rows < v) ZeroColumns(ref d, v, rows, v, kc);
+        }
+    }
+
+    // A(i, p) = a[p * lda + i]: each group's row p is v contiguous elements of A's row p.
+    private static void PackColumnsOfA<T>(ref T a, nint lda, ref T dst, int mc, int kc) where T : unmanaged
+    {
+        int v = Vector512<T>.Count;
+        for (int g = 0; g < mc; g += v)
+        {
+            int rows = Math.Min(v, mc - g);
+            ref T d = ref Unsafe.Add(ref dst, g * kc);
+            ref T s = ref Unsafe.Add(ref a, g);
+            if (rows == v)
+            {
+                for (int p = 0; p < kc; p++) Vector512.LoadUnsafe(ref s, (nuint)(p * lda)).StoreUnsafe(ref d, (nuint)(p * v));
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    for (int r = 0; r < rows; r++) Unsafe.Add(ref d, p * v + r) = Unsafe.Add(ref s, p * lda + r);
+                    for (int r = rows; r < v; r++) Unsafe.Add(ref d, p * v + r) = default;
+                }
+            }
+        }
+    }
+
+    // B(p, j) = b[p * ldb + j] for j in [0, nc): panels of nr columns, each kc x nr p-major (zero columns past nc).
+    private static void PackColumnsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr) where T : unmanaged
+    {
+        int v = Vector512<T>.Count;
+        for (int j = 0; j < nc; j += nr)
+        {
+            int cols = Math.Min(nr, nc - j);
+            ref T d = ref Unsafe.Add(ref dst, j * kc);
+            ref T s = ref Unsafe.Add(ref b, j);
+            if (cols == nr)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T sp = ref Unsafe.Add(ref s, p * ldb);
+                    ref T dp = ref Unsafe.Add(ref d, p * nr);
+                    Vector512.LoadUnsafe(ref sp).StoreUnsafe(ref dp);
+                    Vector512.LoadUnsafe(ref sp, (nuint)v).StoreUnsafe(ref dp, (nuint)v);
+                    Vector512.LoadUnsafe(ref sp, (nuint)(2 * v)).StoreUnsafe(ref dp, (nuint)(2 * v));
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    var from = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref s, p * ldb), cols);
+                    var to = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, p * nr), nr);
+                    from.CopyTo(to);
+                    to.Slice(cols).Clear();
+                }
+            }
+        }
+    }
+
+    // B(p, j) = b[j * ldb + p] (NT): each panel is a transpose of nr rows of b.
+    private static void PackRowsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr) where T : unmanaged
+    {
+        for (int j = 0; j < nc; j += nr)
+        {
+            int cols = Math.Min(nr, nc - j);
+            ref T d = ref Unsafe.Add(ref dst, j * kc);
+            TransposeTo(ref Unsafe.Add(ref b, j * ldb), ldb, ref d, nr, cols, kc);
+            if (cols < nr) ZeroColumns(ref d, nr, cols, nr, kc);
+        }
+    }
+
+    // d[p * ld + j] = 0 for j in [from, to), p in [0, rows).
+    private static void ZeroColumns<T>(ref T d, nint ld, int from, int to, int rows) where T : unmanaged
+    {
+        for (int p = 0; p < rows; p++) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, p * ld + from), to - from).Clear();
+    }
+
+    // C[r, 0 .. 3V) = alpha sum_p a[p * aStride + r] b[p * 3V ..] (+ C) for r < 8: 24 accumulators, 3 loads of B and
+    // 8 broadcasts of A per k step.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernel<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+        where T : unmanaged
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c02 = default;
+        Vector512<T> c10 = default, c11 = default, c12 = default;
+        Vector512<T> c20 = default, c21 = default, c22 = default;
+        Vector512<T> c30 = default, c31 = default, c32 = default;
+        Vector512<T> c40 = default, c41 = default, c42 = default;
+        Vector512<T> c50 = default, c51 = default, c52 = default;
+        Vector512<T> c60 = default, c61 = default, c62 = default;
+        Vector512<T> c70 = default, c71 = default, c72 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadUnsafe(ref b);
+            var b1 = Vector512.LoadUnsafe(ref b, (nuint)v);
+            var b2 = Vector512.LoadUnsafe(ref b, (nuint)(2 * v));
+            var x = Vector512.Create(a);
+            c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01); c02 = Simd.Fma(x, b2, c02);
+            x = Vector512.Create(Unsafe.Add(ref a, 1));
+            c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11); c12 = Simd.Fma(x, b2, c12);
+            x = Vector512.Create(Unsafe.Add(ref a, 2));
+            c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21); c22 = Simd.Fma(x, b2, c22);
+            x = Vector512.Create(Unsafe.Add(ref a, 3));
+            c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31); c32 = Simd.Fma(x, b2, c32);
+            x = Vector512.Create(Unsafe.Add(ref a, 4));
+            c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41); c42 = Simd.Fma(x, b2, c42);
+            x = Vector512.Create(Unsafe.Add(ref a, 5));
+            c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51); c52 = Simd.Fma(x, b2, c52);
+            x = Vector512.Create(Unsafe.Add(ref a, 6));
+            c60 = Simd.Fma(x, b0, c60); c61 = Simd.Fma(x, b1, c61); c62 = Simd.Fma(x, b2, c62);
+            x = Vector512.Create(Unsafe.Add(ref a, 7));
+            c70 = Simd.Fma(x, b0, c70); c71 = Simd.Fma(x, b1, c71); c72 = Simd.Fma(x, b2, c72);
+            a = ref Unsafe.Add(ref a, aStride);
+            b = ref Unsafe.Add(ref b, 3 * v);
+        }
+        StoreTileRow(ref c, c00, c01, c02, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, c12, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, c22, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, c42, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, c52, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, c62, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, c72, alpha, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> r2, Vector512<T> alpha, bool accumulate)
+    {
+        nuint v = (nuint)Vector512<T>.Count;
+        if (accumulate)
+        {
+            Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
+            Simd.Fma(r1, alpha, Vector512.LoadUnsafe(ref c, v)).StoreUnsafe(ref c, v);
+            Simd.Fma(r2, alpha, Vector512.LoadUnsafe(ref c, 2 * v)).StoreUnsafe(ref c, 2 * v);
+        }
+        else
+        {
+            (r0 * alpha).StoreUnsafe(ref c);
+            (r1 * alpha).StoreUnsafe(ref c, v);
+            (r2 * alpha).StoreUnsafe(ref c, 2 * v);
+        }
+    }
+}
