@@ -60,8 +60,8 @@ public static class GemmShapes
     /// </summary>
     public static void RunSquare(TextWriter output, bool quick, System.Collections.Generic.IReadOnlyDictionary<int, double> peak, SystemBlas? blas)
     {
-        output.WriteLine($"{"op",-3} {"type",-6} {"n",5} {"thr",3} {"GFLOP/s",8} {"of peak",7} {"unpacked",8}" + (blas is null ? "" : $" {"BLAS",8} {"of peak",7} {"managed/BLAS",12}")
-            + "  (unpacked: GFLOP/s with Gemm.PackPanels off; of peak: of the FMA peak, half of it for double)");
+        output.WriteLine($"{"op",-3} {"type",-6} {"n",5} {"thr",3} {"GFLOP/s",8} {"of peak",7} {"unblocked",9}" + (blas is null ? "" : $" {"BLAS",8} {"of peak",7} {"managed/BLAS",12}")
+            + "  (unblocked: GFLOP/s with Gemm.BlockedKernels off, the packed-panel kernels; of peak: of the FMA peak, half of it for double)");
         using var one = new WorkerPool(1);
         using var two = new WorkerPool(2);
         foreach (int n in quick ? new[] { 512 } : new[] { 512, 1024, 2048 })
@@ -77,10 +77,10 @@ public static class GemmShapes
                         double flops = 2.0 * n * n * n;
                         var call = isDouble ? SquareJob<double>.Managed(op, n, threads == 1 ? one : two) : SquareJob<float>.Managed(op, n, threads == 1 ? one : two);
                         double managed = flops / Best(call, quick) / 1e9;
-                        Gemm.PackPanels = false;
-                        double unpacked = flops / Best(call, quick) / 1e9;
-                        Gemm.PackPanels = true;
-                        string line = string.Create(CultureInfo.InvariantCulture, $"{op,-3} {(isDouble ? "double" : "float"),-6} {n,5} {threads,3} {managed,8:F1} {managed / typePeak,7:P0} {unpacked,8:F1}");
+                        Gemm.BlockedKernels = false;
+                        double unblocked = flops / Best(call, quick) / 1e9;
+                        Gemm.BlockedKernels = true;
+                        string line = string.Create(CultureInfo.InvariantCulture, $"{op,-3} {(isDouble ? "double" : "float"),-6} {n,5} {threads,3} {managed,8:F1} {managed / typePeak,7:P0} {unblocked,9:F1}");
                         if (blas is not null)
                         {
                             blas.Threads(threads);
