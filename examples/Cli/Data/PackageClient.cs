@@ -20,6 +20,7 @@ public static class PackageClient
     public static string? Find(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        if (Path.IsPathRooted(name)) return File.Exists(name) && IsExecutable(name) ? name : null;
         string[] extensions = OperatingSystem.IsWindows()
             ? (Environment.GetEnvironmentVariable("PATHEXT") ?? ".EXE;.CMD;.BAT").Split(';', StringSplitOptions.RemoveEmptyEntries)
             : new[] { "" };
@@ -47,7 +48,7 @@ public static class PackageClient
         || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     /// <summary>
-    /// Runs <paramref name="client"/> (a name on PATH) with <paramref name="arguments"/> in <paramref name="workDirectory"/>
+    /// Runs <paramref name="client"/> (a name on PATH, or a full path) with <paramref name="arguments"/> in <paramref name="workDirectory"/>
     /// and returns what it printed (stdout and stderr, interleaved). Throws <see cref="DataStoreException"/> quoting that
     /// output if the client is missing, exits with a non-zero code, or runs longer than <see cref="Timeout"/>.
     /// </summary>
