@@ -14,8 +14,9 @@ namespace Symbolic.Rules.Kernels;
 /// (C = A^T B; the weight gradient dH^T X).
 /// </summary>
 /// <remarks>
-/// float and double run register-blocked Vector512 FMA micro-kernels when the hardware has AVX-512 (NT along k
-/// with no packing, NN and TN along n with A broadcast; see docs/performance.md); other element types, other
+/// float and double run Vector512 FMA micro-kernels when the hardware has AVX-512: from
+/// <see cref="BlockedMinRows"/> rows, a cache-blocked path with packed A and B (Gemm.Blocked.cs); below it,
+/// register-blocked kernels (NT along k, NN and TN along n with A broadcast; see docs/performance.md); other element types, other
 /// hardware and shapes under one vector wide run a portable path over <see cref="TensorPrimitives"/> (Vector256 or
 /// Vector128 where that is the widest). The strided overloads take leading dimensions (the distance between rows)
 /// and a scale <c>alpha</c>: C = alpha op(A) op(B) (+ C), so a caller can work on a block of rows or fuse an SGD step
