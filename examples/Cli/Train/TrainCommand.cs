@@ -40,7 +40,7 @@ public static class TrainCommand
         public Option<string?> Rule { get; }
 
         /// <summary>--dataset.</summary>
-        public Option<string> Dataset { get; } = CliOptions.Choice("--dataset", "The data set (fetched into the cache on first use, see docs/data.md)", Defaults.Dataset, KnownDatasets.All.Select(d => d.Name).ToArray());
+        public Option<string> Dataset { get; } = CliOptions.Choice("--dataset", "The data set (mnist and fashion-mnist are fetched into the cache on first use; kmnist and cifar10 are read from --data DIR or the cache, see docs/data.md)", Defaults.Dataset, DataStore.DatasetNames.ToArray());
 
         /// <summary>--data DIR.</summary>
         public Option<string?> Data { get; } = CliOptions.Text("--data", "DIR", "Read your own copy of the data set's four IDX files (raw or .gz) from DIR instead of the cache");
@@ -191,6 +191,7 @@ public static class TrainCommand
         TrainConfig config;
         RunFolder folder;
         List<MetricRecord> records;
+        LoadedDataset loaded;
         if (resume != null)
         {
             var allowed = new Option[] { options.Resume, options.Epochs, options.MaxSteps, options.Data };
@@ -202,19 +203,17 @@ public static class TrainCommand
             (config, records) = PrepareResume(folder, epochs, warnings);
             foreach (var warning in warnings) output.WriteLine("symbolic: warning: " + warning);
             if (parse.GetResult(options.Data) is { Implicit: false }) config = config with { Data = parse.GetValue(options.Data) };
+            loaded = LoadData(config, output);
         }
         else
         {
             config = options.Read(parse);
             config.Validate();
+            // The data first: a missing or unusable data set stops the run before its folder exists.
+            loaded = LoadData(config, output);
             folder = RunFolder.Create(parse.GetValue(options.Out) ?? DefaultOut, config, DateTime.Now);
             records = new List<MetricRecord>();
         }
-
-        var spec = KnownDatasets.Find(config.Dataset)!;
-        var store = config.Data != null ? DataStore.WithoutCache(output) : new DataStore(DataStore.DefaultCacheRoot(), output);
-        var loaded = store.Load(spec, config.Data);
-        output.WriteLine(DataCommand.Summary(loaded));
 
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -227,12 +226,20 @@ public static class TrainCommand
         if (console) Console.CancelKeyPress += onCancel;
         try
         {
-            return Execute(config, folder, records, loaded.Splits.Train, loaded.Splits.Test, output, parse.GetValue(options.MaxSteps), live, stop.Token);
+            return Execute(config, folder, records, loaded.Train, loaded.Test, output, parse.GetValue(options.MaxSteps), live, stop.Token);
         }
         finally
         {
             if (console) Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    private static LoadedDataset LoadData(TrainConfig config, TextWriter output)
+    {
+        var store = config.Data != null ? DataStore.WithoutCache(output) : new DataStore(DataStore.DefaultCacheRoot(), output);
+        var loaded = store.LoadByName(config.Dataset, config.Data);
+        output.WriteLine(DataCommand.Summary(loaded));
+        return loaded;
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Symbolic.Cli.CommandLine;
 using Symbolic.Rules;
+using Symbolic.Cli.Data;
 using Symbolic.Rules.Data;
 using Symbolic.Rules.Training;
 
@@ -144,7 +145,14 @@ public sealed record TrainConfig
     public void Validate()
     {
         if (!TrainModels.Names.Contains(Model)) throw new UsageException($"--model must be {string.Join(" or ", TrainModels.Names)}, not '{Model}'");
-        if (KnownDatasets.Find(Dataset) is null) throw new UsageException($"--dataset must be {string.Join(" or ", KnownDatasets.All.Select(d => d.Name))}, not '{Dataset}'");
+        if (DataStore.ImageShape(Dataset) is not var (channels, rows, cols)) throw new UsageException($"--dataset must be {string.Join(" or ", DataStore.DatasetNames)}, not '{Dataset}'");
+        int inputSize = TrainModels.InputSize(Model);
+        if (inputSize != channels * rows * cols)
+        {
+            string fits = string.Join(" or ", TrainModels.Names.Where(m => TrainModels.InputSize(m) == channels * rows * cols));
+            throw new UsageException($"--model {Model} takes {inputSize} values per image but {Dataset}'s images are {(channels > 1 ? channels + "x" : "")}{rows}x{cols} ({channels * rows * cols}); "
+                + (fits.Length > 0 ? $"train {fits} on {Dataset}" : $"no model here takes {Dataset}'s images"));
+        }
         if (Rules.Count == 0) throw new UsageException("--rule needs at least one rule");
         foreach (var rule in Rules)
         {

@@ -45,6 +45,18 @@ public static class TrainModels
     /// <summary>The models that are invertible chains, which target propagation and GAIT-prop need.</summary>
     public static IReadOnlyList<string> Invertible { get; } = new[] { GaitSquare, GaitTower };
 
+    /// <summary>The values one sample's input takes in <paramref name="model"/> (its declared input's size: 784 for the MNIST models, 3,072 for the colour CNN).</summary>
+    /// <exception cref="UsageException">An unknown model.</exception>
+    public static int InputSize(string model) => Dispatch(model, "float32", new InputSizeProbe());
+
+    /// <summary>Reads the declared input's size from the compiled graph's layout (the "exit code" of the job is the size).</summary>
+    private sealed class InputSizeProbe : ICompiledGraphJob
+    {
+        public int Run<TGraph, T>()
+            where TGraph : struct, ICompiledGraph<T>
+            where T : unmanaged, IBinaryFloatingPointIeee754<T> => TGraph.Layout.Sizes[TGraph.Layout.InputIds[0]];
+    }
+
     /// <summary>Runs <paramref name="job"/> on the compiled code of <paramref name="model"/> in <paramref name="precision"/> (float32 or float64).</summary>
     public static int Dispatch(string model, string precision, ICompiledGraphJob job) => (model, precision) switch
     {
