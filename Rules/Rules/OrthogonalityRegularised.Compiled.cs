@@ -41,7 +41,10 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         gradients = layout.ParameterSizes.Select(size => new T[size]).ToArray();
         weights = layout.ParameterIds.Select((id, k) => (Node: layout.Graph.Nodes[id], Index: k)).Where(p => p.Node.Op == OpKind.Weight)
             .Select(p => (p.Index, p.Node.Shape.Dims[0], p.Node.Shape.Dims[1], new T[p.Node.Shape.Dims[0] * p.Node.Shape.Dims[0]])).ToArray();
+        totalRows = weights.Sum(w => w.Rows);
     }
+
+    private readonly int totalRows;
 
     public override LearningRule Rule => rule;
 
@@ -92,8 +95,10 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         return loss;
     }
 
-    // destination[W] += batch · λ · 4 D W for every weight (the weights shared out over the pool's threads), then every
-    // update checked finite before anything is applied.
+    // destination[W] += batch · λ · 4 D W for every weight, then every update checked finite before anything is applied.
+    // The pool's threads share the weights' rows, not whole weights: the five 784² weights of GAIT-prop's square
+    // network split 3/2 by weight left one thread idle a fifth of the time. Rows [r0, r1) of W Wᵀ need all of W but
+    // only those rows of D, and give rows [r0, r1) of the gradient, so a thread's rows need no other thread's result.
     private void AddPenalty(ParameterArrays<T> parameters, int batch, T[][] destination)
     {
         stepParameters = parameters;
@@ -101,8 +106,8 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         stepScale = T.CreateChecked(4.0 * batch * rule.Lambda);
         try
         {
-            if (inner.Pool is { } pool) pool.Run(weights.Length, this, static (self, start, count) => self.Penalty(start, count));
-            else Penalty(0, weights.Length);
+            if (inner.Pool is { } pool) pool.Run(totalRows, this, static (self, start, count) => self.Penalty(start, count), grain: 8);
+            else Penalty(0, totalRows);
         }
         finally
         {
@@ -123,19 +128,26 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
     private T[][]? stepDestination;
     private T stepScale;
 
+    // Rows [start, start + count) of the weights' rows laid end to end.
     private void Penalty(int start, int count)
     {
-        for (int i = start; i < start + count; i++)
+        int end = start + count, first = 0;
+        foreach (var (index, rows, cols, gram) in weights)
         {
-            var (index, rows, cols, gram) = weights[i];
-            var w = stepParameters!.Arrays[index];
-            Gemm.MatMulNT<T>(w, w, gram, rows, rows, cols, false);
-            for (int r = 0; r < rows; r++)
+            int low = Math.Max(start, first), high = Math.Min(end, first + rows);
+            if (low < high)
             {
-                if (rule.Form == OrthogonalityPenalty.OffDiagonal) gram[r * rows + r] = T.Zero;
-                else gram[r * rows + r] -= T.One;
+                int r0 = low - first, n = high - low;
+                var w = stepParameters!.Arrays[index];
+                Gemm.MatMulNT<T>(w.AsSpan(r0 * cols), cols, w, cols, gram.AsSpan(r0 * rows), rows, n, rows, cols, T.One, false);
+                for (int r = r0; r < r0 + n; r++)
+                {
+                    if (rule.Form == OrthogonalityPenalty.OffDiagonal) gram[r * rows + r] = T.Zero;
+                    else gram[r * rows + r] -= T.One;
+                }
+                Gemm.MatMulNN<T>(gram.AsSpan(r0 * rows), rows, w, cols, stepDestination![index].AsSpan(r0 * cols), cols, n, cols, rows, stepScale, true);
             }
-            Gemm.MatMulNN<T>(gram, rows, w, cols, stepDestination![index], cols, rows, cols, rows, stepScale, true);
+            first += rows;
         }
     }
 
