@@ -131,7 +131,9 @@ public class ImageOpsProperties
             var expectedOut = SampleMajor(ReferenceImageOps.Conv2d(x, k, g));
             var expectedDx = SampleMajor(ReferenceImageOps.Conv2dInputVjp(c, k, g, batch));
             var expectedDk = RowMajor(ReferenceImageOps.Conv2dKernelVjp(c, x, g, outputs)).Select(v => -0.5 * v).ToArray();
+            // Square windows: the generated code's max-pooling (Lowered) takes one window size, as declarations do.
             var p = RandomPool(r);
+            p = p with { WindowWidth = Math.Min(p.WindowHeight, p.Width), WindowHeight = Math.Min(p.WindowHeight, p.Width) };
             var xp = Random(r, p.InputSize, batch);
             var cp = Random(r, p.Channels * p.OutputPositions, batch);
             var expectedMax = SampleMajor(ReferenceImageOps.MaxPool(xp, p));
@@ -181,10 +183,9 @@ public class ImageOpsProperties
         var pc = Of(SampleMajor(cp));
         int outSize = p.Channels * p.OutputPositions;
         var max = new T[batch * outSize];
-        var argmax = new int[batch * outSize];
-        ConvolutionKernels.MaxPool<T>(pin, max, argmax, p, batch);
+        Symbolic.Rules.Kernels.Lowered.MaxPool<T>(pin, max, batch, p.Channels, p.Height, p.Width, p.WindowHeight, p.Stride);
         var maxVjp = new T[batch * p.InputSize];
-        ConvolutionKernels.MaxPoolVjp<T>(pc, argmax, maxVjp, p, batch, false);
+        Symbolic.Rules.Kernels.Lowered.MaxPoolInput<T>(pc, pin, maxVjp, false, batch, p.Channels, p.Height, p.Width, p.WindowHeight, p.Stride);
         var avg = new T[batch * outSize];
         ConvolutionKernels.AvgPool<T>(pin, avg, p, batch);
         var avgVjp = new T[batch * p.InputSize];

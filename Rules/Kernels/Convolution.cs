@@ -243,51 +243,6 @@ public static class Convolution
         }
     }
 
-    /// <summary>Max-pooling per channel for <paramref name="batch"/> samples (no padding); argmax[s·outSize + i] is the winning input index within sample s (first maximum on ties).</summary>
-    public static void MaxPool<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, ImageGeometry g, int batch) where T : unmanaged, INumber<T>
-    {
-        CheckPool(input.Length, output.Length, g, batch);
-        int oh = g.OutputHeight, ow = g.OutputWidth, inSize = g.InputSize, outSize = g.Channels * oh * ow;
-        if (argmax.Length < batch * outSize) throw new ArgumentException($"The argmax buffer holds {argmax.Length} indices; {batch} samples need {batch * outSize}.");
-        for (int s = 0; s < batch; s++)
-        {
-            var image = input.Slice(s * inSize, inSize);
-            for (int c = 0; c < g.Channels; c++)
-            {
-                for (int y = 0; y < oh; y++)
-                {
-                    for (int x = 0; x < ow; x++)
-                    {
-                        int best = -1;
-                        for (int ky = 0; ky < g.WindowHeight; ky++)
-                        {
-                            int rowStart = (c * g.Height + y * g.Stride + ky) * g.Width + x * g.Stride;
-                            for (int kx = 0; kx < g.WindowWidth; kx++)
-                            {
-                                if (best < 0 || image[rowStart + kx] > image[best]) best = rowStart + kx;
-                            }
-                        }
-                        int o = s * outSize + (c * oh + y) * ow + x;
-                        output[o] = image[best];
-                        argmax[o] = best;
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>inputCotangent (=|+=) the VJP of <see cref="MaxPool"/>: each output's cotangent to the input index it took.</summary>
-    public static void MaxPoolVjp<T>(ReadOnlySpan<T> cotangent, ReadOnlySpan<int> argmax, Span<T> inputCotangent, ImageGeometry g, int batch, bool accumulate) where T : unmanaged, INumber<T>
-    {
-        int inSize = g.InputSize, outSize = g.Channels * g.OutputPositions;
-        if (!accumulate) inputCotangent.Slice(0, batch * inSize).Clear();
-        for (int s = 0; s < batch; s++)
-        {
-            var target = inputCotangent.Slice(s * inSize, inSize);
-            for (int i = 0; i < outSize; i++) target[argmax[s * outSize + i]] += cotangent[s * outSize + i];
-        }
-    }
-
     /// <summary>Average-pooling per channel for <paramref name="batch"/> samples (no padding).</summary>
     public static void AvgPool<T>(ReadOnlySpan<T> input, Span<T> output, ImageGeometry g, int batch) where T : unmanaged, INumber<T>
     {
