@@ -18,6 +18,9 @@ public static class LuDecomposition
     /// <summary>Names the per-thread buffer of the transposed right-hand sides.</summary>
     private readonly struct SolveUse { }
 
+    /// <summary>Names the per-thread buffer of a panel's columns.</summary>
+    private readonly struct PanelUse { }
+
     /// <summary>
     /// Factors <paramref name="a"/> (n × n, row-major) in place; <paramref name="pivots"/>[k] is the row swapped with row k
     /// at step k. Returns false, leaving <paramref name="a"/> part-factored, when a pivot is exactly zero (the matrix is singular).
@@ -29,38 +32,8 @@ public static class LuDecomposition
         for (int k0 = 0; k0 < n; k0 += Block)
         {
             int kb = Math.Min(Block, n - k0), right = k0 + kb, rest = n - right;
-            // The panel: columns [k0, right) of rows [k0, n), pivoting on whole rows (the factored columns to the left and the
-            // columns to the right move with them, as LAPACK's row interchanges do).
-            for (int k = k0; k < right; k++)
-            {
-                int p = k;
-                T best = T.Abs(a[k * n + k]);
-                for (int i = k + 1; i < n; i++)
-                {
-                    T v = T.Abs(a[i * n + k]);
-                    if (v > best)
-                    {
-                        best = v;
-                        p = i;
-                    }
-                }
-                pivots[k] = p;
-                if (best == T.Zero) return false;
-                if (p != k)
-                {
-                    for (int j = 0; j < n; j++) (a[k * n + j], a[p * n + j]) = (a[p * n + j], a[k * n + j]);
-                }
-                T inverse = T.One / a[k * n + k];
-                var pivotRow = a.Slice(k * n + k + 1, right - k - 1);
-                for (int i = k + 1; i < n; i++)
-                {
-                    T l = a[i * n + k] * inverse;
-                    a[i * n + k] = l;
-                    if (l == T.Zero || pivotRow.Length == 0) continue;
-                    var row = a.Slice(i * n + k + 1, right - k - 1);
-                    TensorPrimitives.MultiplyAdd(pivotRow, -l, row, row);
-                }
-            }
+            FactorPanel(a, n, k0, kb, pivots);
+            if (!PanelPivotsNonZero(a, n, k0, kb)) return false;
             if (rest == 0) continue;
             // U12 = L11⁻¹ A12 (L11 unit lower triangular), row by row.
             for (int i = k0 + 1; i < right; i++)
@@ -74,6 +47,75 @@ public static class LuDecomposition
             }
             // A22 −= L21 U12: the bulk of the work.
             Gemm.MatMulNN<T>(a.Slice(right * n + k0), n, a.Slice(k0 * n + right), n, a.Slice(right * n + right), n, rest, rest, kb, -T.One, true);
+        }
+        return true;
+    }
+
+    // Columns [k0, k0 + kb) of rows [k0, n), factored with partial pivoting as if whole rows were swapped at each step.
+    // Row-major, a pivot search walks a column n values apart and each row's update is a call on a short run; the panel
+    // is copied out column-major instead, so the search and each column's update run over contiguous values. The row
+    // interchanges reach the columns left and right of the panel afterwards, in order (LAPACK's laswp), which gives the
+    // same matrix: nothing else reads those columns in between.
+    private static void FactorPanel<T>(Span<T> a, int n, int k0, int kb, Span<int> pivots) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int m = n - k0;
+        var panel = new Span<T>(ThreadBuffer<PanelUse, T>.Get(kb * m), 0, kb * m);
+        for (int i = 0; i < m; i++)
+        {
+            var row = a.Slice((k0 + i) * n + k0, kb);
+            for (int j = 0; j < kb; j++) panel[j * m + i] = row[j];
+        }
+        for (int k = 0; k < kb; k++)
+        {
+            var column = panel.Slice(k * m + k, m - k);
+            int p = k + TensorPrimitives.IndexOfMaxMagnitude<T>(column);
+            pivots[k0 + k] = k0 + p;
+            if (T.Abs(panel[k * m + p]) == T.Zero)
+            {
+                // Singular: mark it for the caller and leave the rest of the panel as it is.
+                for (int j = k + 1; j < kb; j++) pivots[k0 + j] = k0 + j;
+                break;
+            }
+            if (p != k)
+            {
+                for (int j = 0; j < kb; j++) (panel[j * m + k], panel[j * m + p]) = (panel[j * m + p], panel[j * m + k]);
+            }
+            T inverse = T.One / panel[k * m + k];
+            var below = panel.Slice(k * m + k + 1, m - k - 1);
+            TensorPrimitives.Multiply(below, inverse, below);
+            for (int j = k + 1; j < kb; j++)
+            {
+                T u = panel[j * m + k];
+                if (u == T.Zero) continue;
+                var target = panel.Slice(j * m + k + 1, m - k - 1);
+                TensorPrimitives.MultiplyAdd(below, -u, target, target);
+            }
+        }
+        for (int i = 0; i < m; i++)
+        {
+            var row = a.Slice((k0 + i) * n + k0, kb);
+            for (int j = 0; j < kb; j++) row[j] = panel[j * m + i];
+        }
+        for (int k = k0; k < k0 + kb; k++)
+        {
+            int p = pivots[k];
+            if (p == k) continue;
+            if (k0 > 0) Swap(a.Slice(k * n, k0), a.Slice(p * n, k0));
+            int right = k0 + kb;
+            if (right < n) Swap(a.Slice(k * n + right, n - right), a.Slice(p * n + right, n - right));
+        }
+    }
+
+    private static void Swap<T>(Span<T> x, Span<T> y)
+    {
+        for (int i = 0; i < x.Length; i++) (x[i], y[i]) = (y[i], x[i]);
+    }
+
+    private static bool PanelPivotsNonZero<T>(Span<T> a, int n, int k0, int kb) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        for (int k = k0; k < k0 + kb; k++)
+        {
+            if (a[k * n + k] == T.Zero) return false;
         }
         return true;
     }
