@@ -102,7 +102,7 @@ public sealed class RunFolder
     public string Combine(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>The last good checkpoint of the sub-run (<paramref name="rule"/>, <paramref name="seed"/>).</summary>
-    public string CheckpointPath(string rule, long seed) => System.IO.Path.Combine(CheckpointFolder, string.Create(CultureInfo.InvariantCulture, $"{rule}-seed{seed}.safetensors"));
+    public string CheckpointPath(string rule, long seed) => System.IO.Path.Combine(CheckpointFolder, string.Create(CultureInfo.InvariantCulture, $"{RuleSpec.FileSafe(rule)}-seed{seed}.safetensors"));
 
     /// <summary>
     /// Makes a new run folder under <paramref name="root"/> named by the time, the data set and the rules (numbered if it
@@ -119,7 +119,7 @@ public sealed class RunFolder
         {
             throw new UsageException($"--out '{root}': cannot create the folder: {OutputFile.OneLine(e.Message)}");
         }
-        string stem = string.Create(CultureInfo.InvariantCulture, $"{now:yyyyMMdd-HHmmss}-{config.Dataset}-{string.Join("+", config.Rules)}");
+        string stem = string.Create(CultureInfo.InvariantCulture, $"{now:yyyyMMdd-HHmmss}-{config.Dataset}-{RuleSpec.FileSafe(string.Join("+", config.Rules))}");
         string path = System.IO.Path.Combine(root, stem);
         for (int n = 2; Directory.Exists(path) || File.Exists(path); n++) path = System.IO.Path.Combine(root, stem + "-" + n.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(path);

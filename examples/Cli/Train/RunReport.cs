@@ -150,7 +150,7 @@ public static class RunReport
         md.Append(string.Create(inv, $"Model {config.Model}, {config.Dataset}, {config.Epochs} epochs of batch {config.BatchSize}, {config.Optimiser} lr {config.LearningRate} ")
             + (config.GradientClamp > 0 ? string.Create(inv, $"with gradients clamped to +-{config.GradientClamp} ") : "")
             + string.Create(inv, $"(on gradients summed over the batch), init {config.Initialiser}, pixels {(config.Pixels == "pm1" ? "[-1, 1]" : "[0, 1]")}, {config.Precision}, {config.Threads} thread(s), ")
-            + $"seeds {string.Join(", ", config.Seeds)}. Rules: {string.Join("; ", config.Rules.Select(r => r + " = " + TrainRules.Describe(r, config)))}.\n\n");
+            + $"seeds {string.Join(", ", config.Seeds)}. Rules: {string.Join("; ", config.Rules.Select(r => r + " = " + TrainRules.Describe(RuleSpec.Parse(r).Name, config.ForRule(r))))}.\n\n");
 
         md.Append("| rule | epochs done | final test accuracy | final train accuracy | best test accuracy | mean angle to BP per weight | s per epoch (train + eval) |\n");
         md.Append("|---|---|---|---|---|---|---|\n");
@@ -168,7 +168,7 @@ public static class RunReport
             var last = test[^1];
             var best = records.Where(r => r.Type == "epoch" && r.Rule == rule).GroupBy(r => r.Seed).Select(g => g.Max(r => r.TestAccuracy ?? double.NaN)).ToArray();
             var angles = records.Where(r => r.Type == "step" && r.Rule == rule && r.Angles is not null).ToArray();
-            string angleText = angles.Length == 0 ? (rule == TrainRules.Backprop ? "0 (is BP)" : "") :
+            string angleText = angles.Length == 0 ? (RuleSpec.Parse(rule).Name == TrainRules.Backprop ? "0 (is BP)" : "") :
                 string.Join(", ", angled.Select(n => MeanAngle(angles, n)));
             md.Append(string.Create(inv, $"| {rule} | {last.Epoch} | {Range(last, 100, "%")} | {Range(trainAcc[^1], 100, "%")} | {best.Average() * 100:F2}% | {angleText} | "))
                 .Append(string.Create(inv, $"{seconds.Average(p => p.Mean):F1} + {evaluation.Average(p => p.Mean):F1} |\n"));

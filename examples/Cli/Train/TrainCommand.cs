@@ -32,7 +32,7 @@ public static class TrainCommand
         public Options(IReadOnlyList<string>? defaultRules = null)
         {
             this.defaultRules = defaultRules ?? Defaults.Rules;
-            Rule = CliOptions.Text("--rule", "LIST", $"Rules to train, comma-separated: {string.Join(", ", TrainRules.Names)} (default: {string.Join(",", this.defaultRules)})");
+            Rule = CliOptions.Text("--rule", "LIST", $"Rules to train, comma-separated: {string.Join(", ", TrainRules.Names)} (default: {string.Join(",", this.defaultRules)}). A rule may override the run's {string.Join(", ", RuleSpec.Keys)} as in tp:lr=1e-5:ortho-lambda=1000");
             Rule.Aliases.Add("--rules");
         }
 

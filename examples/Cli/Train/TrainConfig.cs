@@ -141,6 +141,12 @@ public sealed record TrainConfig
         _ => RelaxationSchedule.TopDown,
     });
 
+    /// <summary>The rules as parsed items of <c>--rules</c> (a name and the settings it overrides), in the order they train.</summary>
+    public IReadOnlyList<RuleSpec> RuleSpecs() => Rules.Select(RuleSpec.Parse).ToArray();
+
+    /// <summary>The configuration the sub-runs of <paramref name="rule"/> (an item of <see cref="Rules"/>) train with: the run's settings with the rule's overrides.</summary>
+    public TrainConfig ForRule(string rule) => RuleSpec.Parse(rule).Apply(this);
+
     /// <summary>Checks every setting; throws <see cref="UsageException"/> naming the option.</summary>
     public void Validate()
     {
@@ -154,16 +160,32 @@ public sealed record TrainConfig
                 + (fits.Length > 0 ? $"train {fits} on {Dataset}" : $"no model here takes {Dataset}'s images"));
         }
         if (Rules.Count == 0) throw new UsageException("--rule needs at least one rule");
-        foreach (var rule in Rules)
-        {
-            if (!TrainRules.Names.Contains(rule)) throw new UsageException($"--rule: unknown rule '{rule}'; rules are {string.Join(", ", TrainRules.Names)}");
-        }
-        var twice = Rules.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1);
+        var specs = RuleSpecs();
+        var twice = specs.GroupBy(r => r.Text, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (twice != null) throw new UsageException($"--rule names '{twice.Key}' twice");
-        if (Rules.FirstOrDefault(TrainRules.NeedInvertible.Contains) is { } inverting && !TrainModels.Invertible.Contains(Model))
+        var sameFile = specs.GroupBy(r => RuleSpec.FileSafe(r.Text), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (sameFile != null) throw new UsageException($"--rule: '{string.Join("' and '", sameFile.Select(r => r.Text))}' would share a checkpoint file ('{sameFile.Key}'); write them differently");
+        if (specs.FirstOrDefault(r => TrainRules.NeedInvertible.Contains(r.Name)) is { } inverting && !TrainModels.Invertible.Contains(Model))
         {
-            throw new UsageException($"--rule {inverting} needs an invertible model (square layers, invertible activations): {string.Join(" or ", TrainModels.Invertible)}, not '{Model}'");
+            throw new UsageException($"--rule {inverting.Name} needs an invertible model (square layers, invertible activations): {string.Join(" or ", TrainModels.Invertible)}, not '{Model}'");
         }
+        ValidateSettings();
+        foreach (var spec in specs.Where(s => s.Overrides.Count > 0))
+        {
+            try
+            {
+                spec.Apply(this).ValidateSettings();
+            }
+            catch (UsageException e)
+            {
+                throw new UsageException($"--rule '{spec.Text}': {e.Message}");
+            }
+        }
+    }
+
+    // The settings a rule may override are checked once for the run and once more for every rule that overrides any.
+    private void ValidateSettings()
+    {
         if (!(Gamma > 0 && Gamma <= 1)) throw new UsageException($"--gamma must be in (0, 1], not {Gamma.ToString(CultureInfo.InvariantCulture)}");
         if (!(OrthogonalityLambda >= 0 && double.IsFinite(OrthogonalityLambda))) throw new UsageException($"--ortho-lambda must be 0 (none) or a positive number, not {OrthogonalityLambda.ToString(CultureInfo.InvariantCulture)}");
         if (OrthogonalityPenalty is not ("off-diagonal" or "frobenius")) throw new UsageException($"--ortho-penalty must be off-diagonal or frobenius, not '{OrthogonalityPenalty}'");
@@ -177,7 +199,7 @@ public sealed record TrainConfig
         if (!(Eta > 0 && Eta <= 1)) throw new UsageException($"--eta must be in (0, 1], not {Eta.ToString(CultureInfo.InvariantCulture)}");
         if (RelaxationSteps < 1) throw new UsageException($"--steps must be at least 1, not {RelaxationSteps}");
         if (Schedule is not ("topdown" or "synchronous" or "closed-form")) throw new UsageException($"--schedule must be topdown, synchronous or closed-form, not '{Schedule}'");
-        if (Schedule == "closed-form" && Rules.FirstOrDefault(r => r.Contains("no-fprime", StringComparison.Ordinal) || r.Contains("current-fprime", StringComparison.Ordinal)) is { } open)
+        if (Schedule == "closed-form" && Rules.Select(r => RuleSpec.Parse(r).Name).FirstOrDefault(r => r.Contains("no-fprime", StringComparison.Ordinal) || r.Contains("current-fprime", StringComparison.Ordinal)) is { } open)
         {
             throw new UsageException($"--schedule closed-form computes backprop's fixed point, which needs f' frozen at the forward pass; '{open}' needs --schedule topdown or synchronous");
         }

@@ -41,14 +41,17 @@ public sealed class TrainSession(TrainConfig config, RunFolder folder, Dataset t
         var names = layout.ParameterIds.Select(id => layout.Graph.Nodes[id].Name).ToArray();
         // The weights and kernels: the angle plot and the summary's mean angles leave the biases out.
         var matrices = layout.ParameterIds.Select(id => layout.Graph.Nodes[id]).Where(n => n.Op != Symbolic.Graph.OpKind.Bias).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
-        var optimiser = config.CreateOptimiser();
         long taken = 0;
         bool completed = true, failed = false;
         foreach (int seed in config.Seeds)
         {
             foreach (string ruleName in config.Rules)
             {
-                var rule = TrainRules.Create(ruleName, config, seed);
+                // The rule's own settings (an item like tp:lr=1e-5) build its rule and optimiser; the batches and the
+                // initial parameters are the run's, shared by every rule of the seed.
+                var ruleConfig = config.ForRule(ruleName);
+                var rule = TrainRules.Create(RuleSpec.Parse(ruleName).Name, ruleConfig, seed);
+                var optimiser = ruleConfig.CreateOptimiser();
                 var settings = config.TrainerSettings(seed);
                 var parameters = new ParameterArrays<T>(layout);
                 parameters.CopyFrom(ParameterSet.Initialise(layout.Graph, seed, config.CreateInitialiser()));
