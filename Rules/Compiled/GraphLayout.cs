@@ -22,7 +22,21 @@ public readonly record struct Consumer(int Child, int Argument, int BackwardPara
 /// By node id: a computed node downstream of some unit, whose value in a pass from the units (<c>CurrentPass</c>) can
 /// differ from the forward pass's; the others (e.g. a first layer's W x) keep their forward values and are not recomputed.
 /// </param>
-public sealed record UnitOrder(ImmutableArray<int> Free, ImmutableArray<int> Interior, ImmutableArray<int> Sweep, ImmutableArray<bool> IsInterior, int Depth, ImmutableArray<bool> FollowsUnits);
+public sealed record UnitOrder(ImmutableArray<int> Free, ImmutableArray<int> Interior, ImmutableArray<int> Sweep, ImmutableArray<bool> IsInterior, int Depth, ImmutableArray<bool> FollowsUnits)
+{
+    /// <summary>
+    /// The interior nodes no unit's drive reads, in reverse topological order: those below the first units (a first
+    /// layer's W x + b, a first convolution's output), whose inputs are parameters, inputs or other such nodes. Only the weight
+    /// update reads their cotangents, so a relaxation computes them once after its last step, not at every step.
+    /// </summary>
+    public ImmutableArray<int> TrailingInterior { get; } = Interior.Where(id => !FollowsUnits[id]).ToImmutableArray();
+
+    /// <summary>The interior nodes a step must update (they lie between units), in reverse topological order.</summary>
+    public ImmutableArray<int> RelaxingInterior { get; } = Interior.Where(id => FollowsUnits[id]).ToImmutableArray();
+
+    /// <summary><see cref="Sweep"/> without <see cref="TrailingInterior"/>: what a top-down step visits.</summary>
+    public ImmutableArray<int> RelaxingSweep { get; } = Sweep.Where(id => !IsInterior[id] || FollowsUnits[id]).ToImmutableArray();
+}
 
 /// <summary>
 /// What the generic drivers need to know of a graph, computed once from its value: sizes, the topological order,

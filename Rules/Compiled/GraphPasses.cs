@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Symbolic.Graph;
@@ -220,7 +221,7 @@ public static partial class GraphPasses<TGraph, T>
             if (options.JacobiansAtCurrentUnits)
             {
                 CurrentPass(parameters, workspace, batch, order);
-                if (!topDown) PropagateInterior<TBackward>(parameters, backward, workspace, batch, order);
+                if (!topDown) PropagateInterior<TBackward>(parameters, backward, workspace, batch, order.RelaxingInterior);
             }
             residual = topDown
                 ? SweepTopDown<TBackward>(parameters, backward, workspace, batch, eta, order)
@@ -228,6 +229,8 @@ public static partial class GraphPasses<TGraph, T>
             steps++;
             if (options.Tolerance > 0 && residual < options.Tolerance) break;
         }
+        // The steps left out the interior nodes no unit reads; the weight update reads them, from the final units.
+        PropagateInterior<TBackward>(parameters, backward, workspace, batch, order.TrailingInterior);
         workspace.LastResidual = residual;
         workspace.LastIterations = steps;
         return steps;
@@ -248,11 +251,16 @@ public static partial class GraphPasses<TGraph, T>
 
     /// <summary>The nodes interior to a layer take their cotangent from the units above them (through f′ or not, as <typeparamref name="TBackward"/> says).</summary>
     public static void PropagateInterior<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, UnitOrder order)
+        where TBackward : struct, IBackwardChoice<T> =>
+        PropagateInterior<TBackward>(parameters, backward, workspace, batch, order.Interior);
+
+    // The interior nodes of ids (reverse topological) from the units above them.
+    private static void PropagateInterior<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, ImmutableArray<int> ids)
         where TBackward : struct, IBackwardChoice<T>
     {
         var layout = TGraph.Layout;
         var units = workspace.Units;
-        foreach (int id in order.Interior) Drive<TBackward>(id, units, new Span<T>(units[id], 0, batch * layout.Sizes[id]), false, parameters, backward, workspace, batch);
+        foreach (int id in ids) Drive<TBackward>(id, units, new Span<T>(units[id], 0, batch * layout.Sizes[id]), false, parameters, backward, workspace, batch);
     }
 
     /// <summary>One synchronous (Jacobi) step: free units in topological order, so each unit's consumers still hold their previous values; interior nodes follow at the end.</summary>
@@ -269,7 +277,7 @@ public static partial class GraphPasses<TGraph, T>
             Drive<TBackward>(id, units, drive, false, parameters, backward, workspace, batch);
             squared += double.CreateTruncating(Kernels.Relax.Update<T>(new Span<T>(units[id], 0, n), drive, eta));
         }
-        PropagateInterior<TBackward>(parameters, backward, workspace, batch, order);
+        PropagateInterior<TBackward>(parameters, backward, workspace, batch, order.RelaxingInterior);
         return Math.Sqrt(squared);
     }
 
@@ -280,7 +288,7 @@ public static partial class GraphPasses<TGraph, T>
         var layout = TGraph.Layout;
         var units = workspace.Units;
         double squared = 0;
-        foreach (int id in order.Sweep)
+        foreach (int id in order.RelaxingSweep)
         {
             int n = batch * layout.Sizes[id];
             if (order.IsInterior[id])
@@ -325,7 +333,7 @@ public static partial class GraphPasses<TGraph, T>
         for (int j = 1; j < depth; j++)
         {
             for (int u = 0; u < free.Length; u++) store[free[u]] = powers[j - 1][u];
-            foreach (int id in order.Interior) Drive<TBackward>(id, store, new Span<T>(store[id], 0, batch * layout.Sizes[id]), false, parameters, backward, workspace, batch);
+            foreach (int id in order.RelaxingInterior) Drive<TBackward>(id, store, new Span<T>(store[id], 0, batch * layout.Sizes[id]), false, parameters, backward, workspace, batch);
             for (int u = 0; u < free.Length; u++)
             {
                 int id = free[u];
