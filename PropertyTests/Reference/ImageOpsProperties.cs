@@ -163,6 +163,54 @@ public class ImageOpsProperties
         }
     }
 
+    /// <summary>
+    /// The direct image VJP (float, stride 1, full chunks of 16 samples: a 6-channel x 4-column register tile over
+    /// zero-margined cotangent rows) equals the reference and the patch route it replaces, on geometries that exercise
+    /// both tiles, the last column tile's overhang, paddings and kernels wider than the output, accumulating into a
+    /// non-zero target, with the batch's last chunk partial (which takes the patch route).
+    /// </summary>
+    [Fact]
+    public void The_direct_image_vjp_equals_the_reference_and_the_patch_route()
+    {
+        var r = new Random(17);
+        int direct = 0;
+        for (int run = 0; run < Runs(80); run++)
+        {
+            var g = new ImageGeometry(r.Next(1, 14), r.Next(1, 13), r.Next(1, 13), r.Next(1, 6), r.Next(1, 6), 1, r.Next(0, 3));
+            if (g.Height + 2 * g.Padding < g.WindowHeight || g.Width + 2 * g.Padding < g.WindowWidth) continue;
+            int outputs = r.Next(1, 18), batch = new[] { 16, 32, 35 }[r.Next(3)];
+            if (!ConvolutionKernels.TakesDirectInputVjp<float>(g, outputs, batch)) continue;
+            direct++;
+            var k = Random(r, outputs, g.PatchSize);
+            var c = Random(r, outputs * g.OutputPositions, batch);
+            var expected = SampleMajor(ReferenceImageOps.Conv2dInputVjp(c, k, g, batch));
+            var kernel = RowMajor(k).Select(v => (float)v).ToArray();
+            var cotangent = SampleMajor(c).Select(v => (float)v).ToArray();
+            float[] Vjp(bool directPath)
+            {
+                var workspace = new float[ConvolutionKernels.WorkspaceLength(g, outputs, batch)];
+                // Garbage in the workspace: the direct path must not read what it did not write.
+                Array.Fill(workspace, float.NaN);
+                var dx = Enumerable.Repeat(1f, batch * g.InputSize).ToArray();
+                bool before = ConvolutionKernels.DirectInputVjp;
+                ConvolutionKernels.DirectInputVjp = directPath;
+                try
+                {
+                    ConvolutionKernels.InputVjp<float>(cotangent, kernel, dx, outputs, g, batch, workspace, true);
+                }
+                finally
+                {
+                    ConvolutionKernels.DirectInputVjp = before;
+                }
+                return dx.Select(v => v - 1f).ToArray();
+            }
+            var viaDirect = Vjp(true);
+            Close(expected, viaDirect.Select(v => (double)v).ToArray(), 2e-5, $"direct image VJP {g}, {outputs} outputs, batch {batch}");
+            Close(Vjp(false).Select(v => (double)v).ToArray(), viaDirect.Select(v => (double)v).ToArray(), 2e-5, $"direct against patch route {g}");
+        }
+        Assert.True(direct >= 20, $"only {direct} geometries took the direct path");
+    }
+
     private static T[][] Run<T>(ImageGeometry g, ImageGeometry p, int outputs, int batch, Matrix<double> x, Matrix<double> k, Matrix<double> c, Matrix<double> xp, Matrix<double> cp)
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {

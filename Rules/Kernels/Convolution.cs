@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Symbolic.Rules.Ops;
 
 namespace Symbolic.Rules.Kernels;
@@ -11,7 +12,7 @@ namespace Symbolic.Rules.Kernels;
 /// <see cref="Gemm"/>; its VJPs multiply back and fold (col2im). Pooling keeps the index of each window's maximum for
 /// its VJP. Allocation-free: the caller owns the workspace (<see cref="WorkspaceLength"/>).
 /// </summary>
-public static class Convolution
+public static partial class Convolution
 {
     /// <summary>
     /// The output columns x in [first, last) whose input column x·s − p + kx lies inside the image (the rest read the zero
@@ -58,10 +59,17 @@ public static class Convolution
             var products = w.Products(n);
             Gemm.Transpose(cotangent.Slice(s0 * outSize, n * outSize), outSize, products, n, outSize);
             var patches = w.Patches(n);
-            Gemm.MatMulTN<T>(kernel, products, patches, g.PatchSize, positions * n, outputs, false);
             var images = w.Images(n);
-            images.Clear();
-            Col2ImAddBatch<T>(patches, g, n, images);
+            if (UsesDirectInputVjp<T>(g, outputs, n))
+            {
+                DirectInputVjpChunk(MemoryMarshal.Cast<T, float>(products), MemoryMarshal.Cast<T, float>(kernel), MemoryMarshal.Cast<T, float>(images), MemoryMarshal.Cast<T, float>(patches), outputs, g);
+            }
+            else
+            {
+                Gemm.MatMulTN<T>(kernel, products, patches, g.PatchSize, positions * n, outputs, false);
+                images.Clear();
+                Col2ImAddBatch<T>(patches, g, n, images);
+            }
             StoreSampleMajor(images, inputCotangent.Slice(s0 * inSize, n * inSize), w.SampleMajor(n, inSize), n, inSize, accumulate);
         }
     }
