@@ -87,13 +87,15 @@ public static partial class Lowered
         g.Validate();
         int oh = g.OutputHeight, ow = g.OutputWidth, inSize = g.InputSize, outSize = channels * oh * ow;
         if (x.Length < batch * inSize || target.Length < batch * inSize || cotangent.Length < batch * outSize) throw new ArgumentException("A max-pooling VJP's spans are shorter than the batch needs.");
-        if (!accumulate) target.Slice(0, batch * inSize).Clear();
         ref T input = ref MemoryMarshal.GetReference(x);
         ref T result = ref MemoryMarshal.GetReference(target);
         ref T cot = ref MemoryMarshal.GetReference(cotangent);
         // 2 x 2 windows at stride 2 in float, four windows at a time (the paper's pools): a branch-free select of the first
         // maximum per window from lane compares.
         bool quads = window == 2 && stride == 2 && typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated;
+        // Where the quads tile every plane exactly they write every input value (the cotangent or 0), so the target needs no clearing first.
+        bool overwrite = !accumulate && quads && height == 2 * oh && width == 2 * ow && ow % 4 == 0;
+        if (!accumulate && !overwrite) target.Slice(0, batch * inSize).Clear();
         int o = 0;
         for (int plane = 0; plane < batch * channels; plane++)
         {
@@ -106,7 +108,7 @@ public static partial class Lowered
                     for (; xo + 4 <= ow; xo += 4, o += 4)
                     {
                         MaxPoolInputQuad(ref Unsafe.As<T, float>(ref Unsafe.Add(ref input, rowStart + 2 * xo)), ref Unsafe.As<T, float>(ref Unsafe.Add(ref result, rowStart + 2 * xo)),
-                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref cot, o)), width);
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref cot, o)), width, overwrite);
                     }
                 }
                 for (; xo < ow; xo++, o++)
@@ -121,9 +123,9 @@ public static partial class Lowered
     // Lanes (2j, 2j+1) of both rows hold window j: swapping neighbours gives each lane its partner in the window's row.
     private static Vector256<int> PairSwap => Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6);
 
-    // Four 2 x 2 windows of two rows width apart: target += each window's cotangent at its first maximum (row-major).
+    // Four 2 x 2 windows of two rows width apart: target (+)= each window's cotangent at its first maximum (row-major), 0 elsewhere.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaxPoolInputQuad(ref float input, ref float target, ref float cotangent, int width)
+    private static void MaxPoolInputQuad(ref float input, ref float target, ref float cotangent, int width, bool overwrite)
     {
         var top = Vector256.LoadUnsafe(ref input);
         var bottom = Vector256.LoadUnsafe(ref input, (nuint)width);
@@ -137,6 +139,12 @@ public static partial class Lowered
         var topWins = Vector256.AndNot(topIs, topPartnerIs & odd);
         var bottomWins = Vector256.AndNot(Vector256.AndNot(bottomIs, bottomPartnerIs & odd), topIs | topPartnerIs);
         var share = Vector256.Shuffle(Vector128.LoadUnsafe(ref cotangent).ToVector256Unsafe(), Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3));
+        if (overwrite)
+        {
+            (topWins & share).StoreUnsafe(ref target);
+            (bottomWins & share).StoreUnsafe(ref target, (nuint)width);
+            return;
+        }
         (Vector256.LoadUnsafe(ref target) + (topWins & share)).StoreUnsafe(ref target);
         (Vector256.LoadUnsafe(ref target, (nuint)width) + (bottomWins & share)).StoreUnsafe(ref target, (nuint)width);
     }
