@@ -154,6 +154,29 @@ public class TrainerTests
         Assert.Equal(drop.Steps.Sum(s => s.Loss) / 64, drop.Result.Epochs[0].TrainLoss, 12);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Evaluation_on_several_threads_equals_one_thread_bit_for_bit(int threads)
+    {
+        // 37 samples in batches of 10 (the last of 7) shared among the threads; a set larger than both training sets
+        // needs more per-batch sums than the trainer made.
+        var small = SyntheticImages.Create(37, 21, "shared");
+        var large = SyntheticImages.Create(95, 22, "larger");
+        var p = PaperMlp.Float64.Parameters.Initialise(2);
+        using var one = new Trainer<PaperMlp.Float64, double>(new BackpropRule(), new Sgd(0.01), p, small, small, new TrainerSettings(1, 8, EvaluationBatchSize: 10));
+        using var many = new Trainer<PaperMlp.Float64, double>(new BackpropRule(), new Sgd(0.01), p, small, small, new TrainerSettings(1, 8, Threads: threads, EvaluationBatchSize: 10));
+        Assert.Equal(threads, many.State.Threads);
+        foreach (var data in new[] { small, large, small })
+        {
+            var expected = one.Evaluate(data);
+            var actual = many.Evaluate(data);
+            Assert.Equal(data.Count, actual.Count);
+            Assert.Equal(expected.Correct, actual.Correct);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(actual.Loss));
+        }
+    }
+
     [Fact]
     public void Evaluation_equals_the_reference_engine()
     {

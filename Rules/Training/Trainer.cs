@@ -33,11 +33,11 @@ public sealed class Trainer<TGraph, T> : IDisposable
     private readonly int[] order;
     private readonly T[][] inputs;
     private readonly T[] targets;
-    private readonly Workspace<T> evaluation;
-    private readonly T[][] evaluationInputs;
-    private readonly T[] evaluationTargets;
-    private readonly int[] evaluationSamples;
-    private readonly int[] evaluationLabels;
+    private readonly EvaluationShard[] evaluationShards;
+    private double[] batchLosses;
+    private int[] batchCorrect;
+    private Dataset? evaluating;
+    private int evaluatingBatches;
     private bool disposed;
 
     /// <summary>A trainer; it updates <paramref name="parameters"/> in place.</summary>
@@ -96,11 +96,11 @@ public sealed class Trainer<TGraph, T> : IDisposable
         inputs = new[] { new T[checked(settings.BatchSize * pixels)] };
         targets = new T[checked(settings.BatchSize * classes)];
         int evaluationBatch = Math.Min(settings.EvaluationBatchSize, Math.Max(train.Count, test.Count));
-        evaluation = new Workspace<T>(layout, evaluationBatch);
-        evaluationInputs = new[] { new T[checked(evaluationBatch * pixels)] };
-        evaluationTargets = new T[checked(evaluationBatch * classes)];
-        evaluationSamples = new int[evaluationBatch];
-        evaluationLabels = new int[evaluationBatch];
+        int batches = (Math.Max(train.Count, test.Count) + evaluationBatch - 1) / evaluationBatch;
+        evaluationShards = new EvaluationShard[Math.Min(State.Pool?.ThreadCount ?? 1, batches)];
+        for (int i = 0; i < evaluationShards.Length; i++) evaluationShards[i] = new EvaluationShard(layout, evaluationBatch, pixels, classes);
+        batchLosses = new double[batches];
+        batchCorrect = new int[batches];
     }
 
     /// <summary>The learning rule.</summary>
@@ -157,7 +157,9 @@ public sealed class Trainer<TGraph, T> : IDisposable
     /// Evaluates the current parameters on <paramref name="data"/> (forward passes only, in batches of
     /// <see cref="TrainerSettings.EvaluationBatchSize"/>, samples in their stored order): the loss summed over the
     /// samples divided by their count, and the fraction whose output's argmax (the first on a tie) is the label.
-    /// Allocates only the result.
+    /// The batches are shared among the threads of <see cref="State"/>, each with its own buffers, and their sums are
+    /// added in batch order, so the result is the same on any number of threads. Allocates only the result (and,
+    /// once, per-batch sums for a set larger than the training and test sets).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the graph.</exception>
     public EvaluationResult Evaluate(Dataset data)
@@ -167,25 +169,73 @@ public sealed class Trainer<TGraph, T> : IDisposable
         var layout = TGraph.Layout;
         CheckFits(layout, data, nameof(data));
         if (data.Count == 0) return new EvaluationResult(double.NaN, double.NaN, 0, 0);
-        int outputs = layout.OutputSize, capacity = evaluation.MaxBatch;
+        int capacity = evaluationShards[0].Workspace.MaxBatch, batches = (data.Count + capacity - 1) / capacity;
+        if (batches > batchLosses.Length)
+        {
+            batchLosses = new double[batches];
+            batchCorrect = new int[batches];
+        }
+        evaluating = data;
+        evaluatingBatches = batches;
+        try
+        {
+            var pool = State.Pool;
+            if (pool is null || evaluationShards.Length == 1 || batches == 1) EvaluateShard(0, 1);
+            else pool.Run(evaluationShards.Length, this, static (self, start, count) =>
+            {
+                for (int shard = start; shard < start + count; shard++) self.EvaluateShard(shard, self.evaluationShards.Length);
+            });
+        }
+        finally
+        {
+            evaluating = null;
+        }
+        // Summed in batch order, so the result is the same on any number of threads.
         double lossSum = 0;
         int correct = 0;
-        for (int first = 0; first < data.Count; first += capacity)
+        for (int b = 0; b < batches; b++)
         {
-            int n = Math.Min(capacity, data.Count - first);
-            var samples = evaluationSamples.AsSpan(0, n);
-            for (int k = 0; k < n; k++) samples[k] = first + k;
-            data.GatherImages<T>(samples, evaluationInputs[0]);
-            data.OneHot<T>(samples, evaluationTargets);
-            data.GatherLabels(samples, evaluationLabels);
-            lossSum += double.CreateChecked(GraphPasses<TGraph, T>.Forward(Parameters, new CompiledBatch<T>(evaluationInputs, evaluationTargets, n), evaluation));
-            var output = evaluation.Values[layout.OutputId];
-            for (int s = 0; s < n; s++)
-            {
-                if (ArgMax(new ReadOnlySpan<T>(output, s * outputs, outputs)) == evaluationLabels[s]) correct++;
-            }
+            lossSum += batchLosses[b];
+            correct += batchCorrect[b];
         }
         return new EvaluationResult(lossSum / data.Count, (double)correct / data.Count, correct, data.Count);
+    }
+
+    // Evaluates the batches shard, shard + stride, ... of the set being evaluated with that shard's buffers.
+    private void EvaluateShard(int shard, int stride)
+    {
+        int batches = evaluatingBatches;
+        var data = evaluating!;
+        var buffers = evaluationShards[shard];
+        var workspace = buffers.Workspace;
+        int outputs = TGraph.Layout.OutputSize, outputId = TGraph.Layout.OutputId, capacity = workspace.MaxBatch;
+        for (int b = shard; b < batches; b += stride)
+        {
+            int first = b * capacity, n = Math.Min(capacity, data.Count - first);
+            var samples = buffers.Samples.AsSpan(0, n);
+            for (int k = 0; k < n; k++) samples[k] = first + k;
+            data.GatherImages<T>(samples, buffers.Inputs[0]);
+            data.OneHot<T>(samples, buffers.Targets);
+            data.GatherLabels(samples, buffers.Labels);
+            batchLosses[b] = double.CreateChecked(GraphPasses<TGraph, T>.Forward(Parameters, new CompiledBatch<T>(buffers.Inputs, buffers.Targets, n), workspace));
+            var output = workspace.Values[outputId];
+            int correct = 0;
+            for (int s = 0; s < n; s++)
+            {
+                if (ArgMax(new ReadOnlySpan<T>(output, s * outputs, outputs)) == buffers.Labels[s]) correct++;
+            }
+            batchCorrect[b] = correct;
+        }
+    }
+
+    // One thread's evaluation buffers, allocated once.
+    private sealed class EvaluationShard(GraphLayout layout, int batch, int pixels, int classes)
+    {
+        public Workspace<T> Workspace { get; } = new(layout, batch);
+        public T[][] Inputs { get; } = [new T[checked(batch * pixels)]];
+        public T[] Targets { get; } = new T[checked(batch * classes)];
+        public int[] Samples { get; } = new int[batch];
+        public int[] Labels { get; } = new int[batch];
     }
 
     /// <summary>The index of the largest value (the first of equal ones; a NaN is never the largest, and all-NaN gives -1).</summary>
