@@ -17,7 +17,8 @@ public sealed partial record OrthogonalityRegularised
 
 /// <summary>
 /// The compiled regulariser: the inner rule's update direction (its <see cref="CompiledRuleState{TGraph, T}.ComputeUpdates"/>),
-/// plus batch size × λ × 4 D W for every weight (D = W Wᵀ off its diagonal, or W Wᵀ − I; two GEMMs per weight), then the
+/// plus batch size × λ × 4 D W for every weight (D = W Wᵀ off its diagonal, or W Wᵀ − I; W Wᵀ by <see cref="Gram"/>'s
+/// blocks, then one GEMM per weight), then the
 /// optimiser's update of every parameter. Never fused with SGD: the penalty's gradient needs the step's W first.
 /// </summary>
 /// <typeparam name="TGraph">The generated graph struct.</typeparam>
@@ -30,6 +31,9 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
     private readonly CompiledRuleState<TGraph, T> inner;
     private readonly T[][] gradients;
     private readonly (int Index, int Rows, int Cols, T[] Gram)[] weights;
+    // Gram blocks (weight slot, first row, rows), in order; and phase 1's blocks dealt to one bin per thread.
+    private readonly (int Slot, int Start, int Count)[] blocks;
+    private readonly (int Slot, int Start, int Count)[][] bins;
     private OptimiserBuffers<T>? moments;
     private Type? momentsOwner;
 
@@ -41,10 +45,27 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         gradients = layout.ParameterSizes.Select(size => new T[size]).ToArray();
         weights = layout.ParameterIds.Select((id, k) => (Node: layout.Graph.Nodes[id], Index: k)).Where(p => p.Node.Op == OpKind.Weight)
             .Select(p => (p.Index, p.Node.Shape.Dims[0], p.Node.Shape.Dims[1], new T[p.Node.Shape.Dims[0] * p.Node.Shape.Dims[0]])).ToArray();
-        totalRows = weights.Sum(w => w.Rows);
+        blocks = weights.SelectMany((w, slot) =>
+        {
+            int size = Gram.BlockRows(w.Rows);
+            return Enumerable.Range(0, (w.Rows + size - 1) / size).Select(b => (slot, b * size, Math.Min(size, w.Rows - b * size)));
+        }).ToArray();
+        bins = DealByWork(blocks, inner.Threads);
     }
 
-    private readonly int totalRows;
+    // Phase 1's block rows cost count x (rows - start) x cols: largest first, each to the bin with the least work so far.
+    private (int Slot, int Start, int Count)[][] DealByWork((int Slot, int Start, int Count)[] all, int threads)
+    {
+        var lists = Enumerable.Range(0, Math.Max(1, Math.Min(threads, all.Length))).Select(_ => new List<(int, int, int)>()).ToArray();
+        var work = new double[lists.Length];
+        foreach (var block in all.OrderByDescending(b => (double)b.Count * (weights[b.Slot].Rows - b.Start) * weights[b.Slot].Cols))
+        {
+            int bin = Array.IndexOf(work, work.Min());
+            lists[bin].Add(block);
+            work[bin] += (double)block.Count * (weights[block.Slot].Rows - block.Start) * weights[block.Slot].Cols;
+        }
+        return lists.Select(l => l.ToArray()).ToArray();
+    }
 
     public override LearningRule Rule => rule;
 
@@ -96,9 +117,9 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
     }
 
     // destination[W] += batch · λ · 4 D W for every weight, then every update checked finite before anything is applied.
-    // The pool's threads share the weights' rows, not whole weights: the five 784² weights of GAIT-prop's square
-    // network split 3/2 by weight left one thread idle a fifth of the time. Rows [r0, r1) of W Wᵀ need all of W but
-    // only those rows of D, and give rows [r0, r1) of the gradient, so a thread's rows need no other thread's result.
+    // W Wᵀ is symmetric: phase 1 multiplies only the tiles on and right of the diagonal, block rows dealt to the
+    // threads by their work; phase 2, once every tile is there, mirrors the rest and multiplies D W by the same
+    // blocks, split evenly (each block's rows of the gradient need only its rows of D).
     private void AddPenalty(ParameterArrays<T> parameters, int batch, T[][] destination)
     {
         stepParameters = parameters;
@@ -106,8 +127,16 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
         stepScale = T.CreateChecked(4.0 * batch * rule.Lambda);
         try
         {
-            if (inner.Pool is { } pool) pool.Run(totalRows, this, static (self, start, count) => self.Penalty(start, count), grain: 8);
-            else Penalty(0, totalRows);
+            if (inner.Pool is { } pool)
+            {
+                pool.Run(bins.Length, this, static (self, start, count) => self.UpperTiles(start, count));
+                pool.Run(blocks.Length, this, static (self, start, count) => self.MirrorAndMultiply(start, count));
+            }
+            else
+            {
+                UpperTiles(0, bins.Length);
+                MirrorAndMultiply(0, blocks.Length);
+            }
         }
         finally
         {
@@ -128,26 +157,40 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
     private T[][]? stepDestination;
     private T stepScale;
 
-    // Rows [start, start + count) of the weights' rows laid end to end.
-    private void Penalty(int start, int count)
+    // Phase 1 for bins [start, start + count).
+    private void UpperTiles(int start, int count)
     {
-        int end = start + count, first = 0;
-        foreach (var (index, rows, cols, gram) in weights)
+        for (int b = start; b < start + count; b++)
         {
-            int low = Math.Max(start, first), high = Math.Min(end, first + rows);
-            if (low < high)
+            foreach (var (slot, first, rows) in bins[b])
             {
-                int r0 = low - first, n = high - low;
-                var w = stepParameters!.Arrays[index];
-                Gemm.MatMulNT<T>(w.AsSpan(r0 * cols), cols, w, cols, gram.AsSpan(r0 * rows), rows, n, rows, cols, T.One, false);
-                for (int r = r0; r < r0 + n; r++)
+                var (index, size, cols, gram) = weights[slot];
+                Gram.UpperBlockRow<T>(stepParameters!.Arrays[index], size, cols, gram, first, rows);
+            }
+        }
+    }
+
+    // Phase 2 for blocks [start, start + count): each block's rows of D, then D W for each weight's run of those blocks at once.
+    private void MirrorAndMultiply(int start, int count)
+    {
+        int end = start + count;
+        for (int b = start; b < end;)
+        {
+            int slot = blocks[b].Slot, r0 = blocks[b].Start, r1 = r0;
+            var (index, rows, cols, gram) = weights[slot];
+            for (; b < end && blocks[b].Slot == slot; b++)
+            {
+                var (_, first, n) = blocks[b];
+                Gram.MirrorBlockRow<T>(gram, rows, first, n);
+                for (int r = first; r < first + n; r++)
                 {
                     if (rule.Form == OrthogonalityPenalty.OffDiagonal) gram[r * rows + r] = T.Zero;
                     else gram[r * rows + r] -= T.One;
                 }
-                Gemm.MatMulNN<T>(gram.AsSpan(r0 * rows), rows, w, cols, stepDestination![index].AsSpan(r0 * cols), cols, n, cols, rows, stepScale, true);
+                r1 = first + n;
             }
-            first += rows;
+            var w = stepParameters!.Arrays[index];
+            Gemm.MatMulNN<T>(gram.AsSpan(r0 * rows), rows, w, cols, stepDestination![index].AsSpan(r0 * cols), cols, r1 - r0, cols, rows, stepScale, true);
         }
     }
 
