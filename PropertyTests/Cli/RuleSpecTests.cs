@@ -19,16 +19,10 @@ namespace Symbolic.PropertyTests.Cli;
 /// optimiser and nothing else, the sub-runs still share the seed's weights and batches, resume keeps them, and a
 /// malformed item is a usage error naming it.
 /// </summary>
-public sealed class RuleSpecTests : IDisposable
+public sealed class RuleSpecTests() : RunFolderTests("symbolic-rulespec-")
 {
     private static readonly Dataset Train = SyntheticImages.Create(96, seed: 21, "train");
     private static readonly Dataset Test = SyntheticImages.Create(40, seed: 22, "test");
-    private readonly string root = Path.Combine(Path.GetTempPath(), "symbolic-rulespec-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public RuleSpecTests() => Directory.CreateDirectory(root);
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
-
     private static TrainConfig Config(params string[] rules) => new()
     {
         Rules = rules,
@@ -44,12 +38,8 @@ public sealed class RuleSpecTests : IDisposable
 
     private RunFolder Run(TrainConfig config, long maxSteps = long.MaxValue, RunFolder? resume = null)
     {
-        var folder = resume ?? RunFolder.Create(root, config, DateTime.Now);
-        var records = new List<MetricRecord>();
-        if (resume is not null) (config, records) = TrainCommand.PrepareResume(folder, null, new List<string>());
-        var output = new StringWriter();
-        int code = TrainCommand.Execute(config, folder, records, Train, Test, output, maxSteps, live: false, CancellationToken.None);
-        Assert.True(code == Program.Success, output.ToString());
+        var (folder, code, output) = Execute(config, Train, Test, maxSteps, resume);
+        Assert.True(code == Program.Success, output);
         return folder;
     }
 
@@ -126,10 +116,10 @@ public sealed class RuleSpecTests : IDisposable
         {
             var stdout = new StringWriter();
             var stderr = new StringWriter();
-            int code = Program.Run(new[] { "train", "--rule", rules, "--out", root }, stdout, stderr);
+            int code = Program.Run(new[] { "train", "--rule", rules, "--out", Root }, stdout, stderr);
             Assert.True(code == Program.UsageError, rules + ": exit " + code + ", " + stderr);
             Assert.Contains(message, stderr.ToString());
         }
-        Assert.Empty(Directory.GetDirectories(root));
+        Assert.Empty(Directory.GetDirectories(Root));
     }
 }

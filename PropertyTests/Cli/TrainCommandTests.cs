@@ -17,16 +17,10 @@ namespace Symbolic.PropertyTests.Cli;
 /// <c>symbolic train</c> after the command line: run folders, records, reports, checkpoints, resume, failure, on small
 /// synthetic 28x28 sets (tests never download); and the command line's own checks through <see cref="Program.Run"/>.
 /// </summary>
-public sealed class TrainCommandTests : IDisposable
+public sealed class TrainCommandTests() : RunFolderTests("symbolic-train-")
 {
     private static readonly Dataset Train = SyntheticImages.Create(96, seed: 11, "train");
     private static readonly Dataset Test = SyntheticImages.Create(40, seed: 12, "test");
-    private readonly string root = Path.Combine(Path.GetTempPath(), "symbolic-train-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public TrainCommandTests() => Directory.CreateDirectory(root);
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
-
     private static TrainConfig Config(string optimiser = "sgd", double lr = 5e-3) => new()
     {
         Rules = new[] { "ar", "bp" },
@@ -41,24 +35,8 @@ public sealed class TrainCommandTests : IDisposable
         Command = "test",
     };
 
-    private (RunFolder Folder, int Code, string Output) Run(TrainConfig config, long maxSteps = long.MaxValue, RunFolder? resume = null)
-    {
-        var output = new StringWriter();
-        RunFolder folder;
-        List<MetricRecord> records;
-        if (resume is null)
-        {
-            folder = RunFolder.Create(root, config, DateTime.Now);
-            records = new List<MetricRecord>();
-        }
-        else
-        {
-            folder = resume;
-            (config, records) = TrainCommand.PrepareResume(folder, null, new List<string>());
-        }
-        int code = TrainCommand.Execute(config, folder, records, Train, Test, output, maxSteps, live: false, CancellationToken.None);
-        return (folder, code, output.ToString());
-    }
+    private (RunFolder Folder, int Code, string Output) Run(TrainConfig config, long maxSteps = long.MaxValue, RunFolder? resume = null) =>
+        Execute(config, Train, Test, maxSteps, resume);
 
     private static MetricRecord[] Records(RunFolder folder) => folder.ReadRecords(new List<string>()).ToArray();
 
@@ -265,9 +243,9 @@ public sealed class TrainCommandTests : IDisposable
             (new[] { "train", "--rule", "bp,gait" }, "--rule gait needs an invertible model"),
             (new[] { "train", "--model", "gait-square", "--rule", "gait", "--gamma", "0" }, "--gamma"),
             (new[] { "train", "--ortho-lambda", "-1" }, "--ortho-lambda"),
-            (new[] { "train", "--resume", Path.Combine(root, "missing") }, "no such folder"),
-            (new[] { "train", "--resume", root }, "has no config.json"),
-            (new[] { "train", "--resume", root, "--lr", "1" }, "--lr cannot change them"),
+            (new[] { "train", "--resume", Path.Combine(Root, "missing") }, "no such folder"),
+            (new[] { "train", "--resume", Root }, "has no config.json"),
+            (new[] { "train", "--resume", Root, "--lr", "1" }, "--lr cannot change them"),
         };
         foreach (var (args, message) in cases)
         {
