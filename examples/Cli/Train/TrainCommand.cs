@@ -178,7 +178,7 @@ public static class TrainCommand
     public static Command CreateCommand()
     {
         var command = new Command("train",
-            "Train the paper's MLP on MNIST or Fashion-MNIST with several rules from the same initial parameters and batch order, into a run folder "
+            "Train a declared model (--model) on a data set (--dataset) with several rules from the same initial parameters and batch order, into a run folder "
             + "(config.json, metrics.jsonl/csv, plots, summary.md, checkpoints); Ctrl+C or --max-steps stops with checkpoints, --resume continues exactly");
         new Options().AttachTo(command);
         return command;
