@@ -167,6 +167,7 @@ public class TrainerTests
         using var one = new Trainer<PaperMlp.Float64, double>(new BackpropRule(), new Sgd(0.01), p, small, small, new TrainerSettings(1, 8, EvaluationBatchSize: 10));
         using var many = new Trainer<PaperMlp.Float64, double>(new BackpropRule(), new Sgd(0.01), p, small, small, new TrainerSettings(1, 8, Threads: threads, EvaluationBatchSize: 10));
         Assert.Equal(threads, many.State.Threads);
+        Assert.Equal(threads, many.EvaluationThreads);
         foreach (var data in new[] { small, large, small })
         {
             var expected = one.Evaluate(data);
@@ -175,6 +176,23 @@ public class TrainerTests
             Assert.Equal(expected.Correct, actual.Correct);
             Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(actual.Loss));
         }
+    }
+
+    [Fact]
+    public void A_regularised_rule_evaluates_on_its_threads_with_the_same_result()
+    {
+        // The penalty wraps the inner rule's state; evaluation must still find the inner rule's threads.
+        var data = SyntheticImages.Create(37, 23, "regularised");
+        var p = PaperMlp.Float64.Parameters.Initialise(3);
+        var rule = new OrthogonalityRegularised(new BackpropRule(), 0.1);
+        using var one = new Trainer<PaperMlp.Float64, double>(rule, new Sgd(0.01), p, data, data, new TrainerSettings(1, 8, EvaluationBatchSize: 10));
+        using var two = new Trainer<PaperMlp.Float64, double>(rule, new Sgd(0.01), p, data, data, new TrainerSettings(1, 8, Threads: 2, EvaluationBatchSize: 10));
+        Assert.Equal(1, one.EvaluationThreads);
+        Assert.Equal(2, two.EvaluationThreads);
+        var expected = one.Evaluate(data);
+        var actual = two.Evaluate(data);
+        Assert.Equal(expected.Correct, actual.Correct);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(actual.Loss));
     }
 
     [Fact]

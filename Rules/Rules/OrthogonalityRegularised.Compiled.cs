@@ -73,6 +73,9 @@ internal sealed class RegularisedRun<TGraph, T> : CompiledRuleState<TGraph, T>
 
     public override int Threads => inner.Threads;
 
+    // The inner rule's pool runs the penalty's phases and, through the trainer, the evaluation's batches.
+    internal override WorkerPool? Pool => inner.Pool;
+
     public override Workspace<T> Workspace => inner.Workspace;
 
     public override OptimiserBuffers<T>? OptimiserBuffers => moments;

@@ -127,6 +127,9 @@ public sealed class Trainer<TGraph, T> : IDisposable
     /// <summary>The training steps of an epoch.</summary>
     public int StepsPerEpoch { get; }
 
+    /// <summary>The threads <see cref="Evaluate"/> shares its batches among: the state's threads, or fewer when a set has fewer batches.</summary>
+    public int EvaluationThreads => State.Pool is null ? 1 : evaluationShards.Length;
+
     /// <summary>
     /// Trains from <paramref name="start"/> until every epoch of the settings is done, <paramref name="maxSteps"/> steps
     /// were taken, or <paramref name="stop"/> is cancelled (checked before every step; the run then returns, it does not
