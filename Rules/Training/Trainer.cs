@@ -127,7 +127,7 @@ public sealed class Trainer<TGraph, T> : IDisposable
     /// <summary>The training steps of an epoch.</summary>
     public int StepsPerEpoch { get; }
 
-    /// <summary>The threads <see cref="Evaluate"/> shares its batches among: the state's threads, or fewer when a set has fewer batches.</summary>
+    /// <summary>The threads <see cref="Evaluate"/> shares its batches among: the state's threads, or fewer when the larger of the training and test sets has fewer batches of <see cref="TrainerSettings.EvaluationBatchSize"/> (a set of one batch is evaluated on the calling thread).</summary>
     public int EvaluationThreads => State.Pool is null ? 1 : evaluationShards.Length;
 
     /// <summary>
