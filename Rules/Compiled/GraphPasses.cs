@@ -196,6 +196,30 @@ public static partial class GraphPasses<TGraph, T>
 
     /// <summary><see cref="Relax"/> with a rule's backward choice.</summary>
     public static int Relax<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, RelaxationOptions options)
+        where TBackward : struct, IBackwardChoice<T> =>
+        RelaxCore<TBackward>(parameters, backward, workspace, batch, options, 0);
+
+    /// <summary>
+    /// <see cref="Relax{TBackward}(ParameterArrays{T}, T[][], Workspace{T}, int, RelaxationOptions)"/> with the steps per
+    /// chunk given (see <see cref="RelaxationChunking"/>): 1 runs the steps one at a time, more computes that many steps'
+    /// matrix products at once (the synchronous and top-down schedules with frozen Jacobians only).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stepsPerChunk"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">Chunks of more than one step for the closed form or Jacobians at the current units.</exception>
+    public static int RelaxInChunksOf<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, RelaxationOptions options, int stepsPerChunk)
+        where TBackward : struct, IBackwardChoice<T>
+    {
+        if (stepsPerChunk < 1) throw new ArgumentOutOfRangeException(nameof(stepsPerChunk), stepsPerChunk, "A chunk has at least one step.");
+        ArgumentNullException.ThrowIfNull(options);
+        if (stepsPerChunk > 1 && (options.JacobiansAtCurrentUnits || options.Schedule == RelaxationSchedule.SynchronousClosedForm))
+        {
+            throw new ArgumentException("Only the synchronous and top-down schedules with frozen Jacobians relax in chunks of steps (asked for " + stepsPerChunk + " steps per chunk).", nameof(stepsPerChunk));
+        }
+        return RelaxCore<TBackward>(parameters, backward, workspace, batch, options, stepsPerChunk);
+    }
+
+    // stepsPerChunk 0: as RelaxationChunking says.
+    private static int RelaxCore<TBackward>(ParameterArrays<T> parameters, T[][]? backward, Workspace<T> workspace, int batch, RelaxationOptions options, int stepsPerChunk)
         where TBackward : struct, IBackwardChoice<T>
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -211,6 +235,12 @@ public static partial class GraphPasses<TGraph, T>
         if (options.Schedule != RelaxationSchedule.Synchronous && options.Schedule != RelaxationSchedule.TopDown)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Schedule, "Unknown relaxation schedule.");
+        }
+        if (!options.JacobiansAtCurrentUnits)
+        {
+            int chunk = stepsPerChunk > 0 ? Math.Min(stepsPerChunk, Math.Max(1, options.MaxIterations))
+                : RelaxationChunking.StepsPerChunk(options.MaxIterations, batch, ChunkValuesPerStep(order), System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+            if (chunk >= 2) return RelaxInChunks<TBackward>(parameters, backward, workspace, batch, options, order, eta, chunk);
         }
         InitialiseUnits<TBackward>(parameters, backward, workspace, batch, order, options.ZeroStart);
         bool topDown = options.Schedule == RelaxationSchedule.TopDown;

@@ -94,6 +94,9 @@ public sealed class Workspace<T> where T : unmanaged, IBinaryFloatingPointIeee75
     /// <summary>A rule's own per-workspace buffers (e.g. the closed form's powers), allocated by the rule on first use.</summary>
     public object? RuleBuffers { get; set; }
 
+    // The chunked relaxation's buffers (GraphPasses.Chunks.cs), apart from RuleBuffers so rules that keep their own there can relax in chunks.
+    internal object? RelaxationChunks { get; set; }
+
     // The forward pass saved by phases that overwrite it (apart from RuleBuffers, which the closed form takes).
     internal object? StoredPassBuffers { get; set; }
 
