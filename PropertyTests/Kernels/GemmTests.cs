@@ -40,7 +40,7 @@ public class GemmTests
 
     public static IEnumerable<object[]> Cases() =>
         from op in new[] { Op.NT, Op.NN, Op.TN }
-        from mode in new[] { "blocked", "unblocked", "portable" }
+        from mode in new[] { "blocked", "wide-edges", "unblocked", "portable" }
         select new object[] { op.ToString(), mode };
 
     [Theory]
@@ -119,14 +119,16 @@ public class GemmTests
         Assert.Equal(new float[4], c);
     }
 
-    // mode: "blocked" (every fast kernel), "unblocked" (Gemm.BlockedKernels off), "portable" (Gemm.FastKernels off).
+    // mode: "blocked" (every fast kernel), "wide-edges" (blocked, Gemm.NarrowEdgePanels off: the last panel through the full
+    // kernel), "unblocked" (Gemm.BlockedKernels off), "portable" (Gemm.FastKernels off).
     private static void Run<T>(Op op, string mode, double eps) where T : unmanaged, INumber<T>
     {
         var r = new Random(op.GetHashCode() * 31 + mode.Length + typeof(T).Name.Length);
         bool fast = mode != "portable";
-        bool saved = Gemm.FastKernels, savedBlocked = Gemm.BlockedKernels;
+        bool saved = Gemm.FastKernels, savedBlocked = Gemm.BlockedKernels, savedNarrow = Gemm.NarrowEdgePanels;
         Gemm.FastKernels = fast;
-        Gemm.BlockedKernels = mode == "blocked";
+        Gemm.BlockedKernels = mode is "blocked" or "wide-edges";
+        Gemm.NarrowEdgePanels = mode != "wide-edges";
         try
         {
             foreach (var (m, n, k) in Shapes(r.Next(), 60))
@@ -169,6 +171,7 @@ public class GemmTests
         {
             Gemm.FastKernels = saved;
             Gemm.BlockedKernels = savedBlocked;
+            Gemm.NarrowEdgePanels = savedNarrow;
         }
     }
 

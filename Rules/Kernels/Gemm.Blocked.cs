@@ -62,6 +62,8 @@ public static partial class Gemm
         ref T tile0 = ref MemoryMarshal.GetArrayDataReference(tile);
         var alphaV = Vector512.Create(alpha);
         var oneV = Vector512.Create(T.One);
+        // Read once: the packing and the kernels must agree on the last panel's width.
+        bool narrow = NarrowEdgePanels;
         for (int ic = 0; ic < m; ic += BlockRows)
         {
             int mc = Math.Min(BlockRows, m - ic);
@@ -74,8 +76,8 @@ public static partial class Gemm
                 for (int jc = 0; jc < n; jc += BlockPanels * nr)
                 {
                     int nc = Math.Min(BlockPanels * nr, n - jc);
-                    if (bTransposed) PackRowsOfB(ref Unsafe.Add(ref b, jc * ldb + pc), ldb, ref bp0, nc, kc, nr);
-                    else PackColumnsOfB(ref Unsafe.Add(ref b, pc * ldb + jc), ldb, ref bp0, nc, kc, nr);
+                    if (bTransposed) PackRowsOfB(ref Unsafe.Add(ref b, jc * ldb + pc), ldb, ref bp0, nc, kc, nr, narrow);
+                    else PackColumnsOfB(ref Unsafe.Add(ref b, pc * ldb + jc), ldb, ref bp0, nc, kc, nr, narrow);
                     for (int ir = 0; ir < mc; ir += MicroRows)
                     {
                         int rows = Math.Min(MicroRows, mc - ir);
@@ -85,14 +87,20 @@ public static partial class Gemm
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int cols = Math.Min(nr, nc - jr);
+                            int vectors = PanelWidth(cols, nr, v, narrow) / v;
                             ref T bp = ref Unsafe.Add(ref bp0, jr * kc);
-                            if (rows == MicroRows && cols == nr)
+                            if (rows == MicroRows && cols == vectors * v)
                             {
-                                MicroKernel(ref ap, v, ref bp, kc, ref Unsafe.Add(ref crow, jr), ldc, alphaV, acc);
+                                ref T ct = ref Unsafe.Add(ref crow, jr);
+                                if (vectors == MicroVectors) MicroKernel(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
+                                else if (vectors == 2) MicroKernel2(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
+                                else MicroKernel1(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
                             }
                             else
                             {
-                                MicroKernel(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
+                                if (vectors == MicroVectors) MicroKernel(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
+                                else if (vectors == 2) MicroKernel2(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
+                                else MicroKernel1(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
                                 MergeTile(ref tile0, nr, ref Unsafe.Add(ref crow, jr), ldc, rows, cols, alpha, acc);
                             }
                         }
@@ -101,6 +109,16 @@ public static partial class Gemm
             }
         }
     }
+
+    // The packed width of a panel of cols columns: full panels nr; the last, narrower one rounded up to whole vectors, so
+    // an edge of a few columns runs a 1- or 2-vector kernel instead of the full one over zero padding (n = 300 is 6 full
+    // panels of 48 and 12 columns: 304 columns computed instead of 336).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PanelWidth(int cols, int nr, int v, bool narrow) => cols == nr || !narrow ? nr : (cols + v - 1) / v * v;
+
+    /// <summary>Whether the blocked path's last, narrower column panel runs a 1- or 2-vector micro-kernel (true by default;
+    /// false computes it with the full kernel over zero padding). Process-wide, for before/after measurements.</summary>
+    public static bool NarrowEdgePanels { get; set; } = true;
 
     // C[r, j] = alpha t[r, j] (+ C[r, j]) for the valid part of an edge tile.
     private static void MergeTile<T>(ref T t, nint ldt, ref T c, nint ldc, int rows, int cols, T alpha, bool accumulate)
@@ -157,7 +175,7 @@ public static partial class Gemm
     }
 
     // B(p, j) = b[p * ldb + j] for j in [0, nc): panels of nr columns, each kc x nr p-major (zero columns past nc).
-    private static void PackColumnsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr) where T : unmanaged
+    private static void PackColumnsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
     {
         int v = Vector512<T>.Count;
         for (int j = 0; j < nc; j += nr)
@@ -178,10 +196,11 @@ public static partial class Gemm
             }
             else
             {
+                int width = PanelWidth(cols, nr, v, narrow);
                 for (int p = 0; p < kc; p++)
                 {
                     var from = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref s, p * ldb), cols);
-                    var to = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, p * nr), nr);
+                    var to = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref d, p * width), width);
                     from.CopyTo(to);
                     to.Slice(cols).Clear();
                 }
@@ -190,14 +209,16 @@ public static partial class Gemm
     }
 
     // B(p, j) = b[j * ldb + p] (NT): each panel is a transpose of nr rows of b.
-    private static void PackRowsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr) where T : unmanaged
+    private static void PackRowsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
     {
+        int v = Vector512<T>.Count;
         for (int j = 0; j < nc; j += nr)
         {
             int cols = Math.Min(nr, nc - j);
+            int width = PanelWidth(cols, nr, v, narrow);
             ref T d = ref Unsafe.Add(ref dst, j * kc);
-            TransposeTo(ref Unsafe.Add(ref b, j * ldb), ldb, ref d, nr, cols, kc);
-            if (cols < nr) ZeroColumns(ref d, nr, cols, nr, kc);
+            TransposeTo(ref Unsafe.Add(ref b, j * ldb), ldb, ref d, width, cols, kc);
+            if (cols < width) ZeroColumns(ref d, width, cols, width, kc);
         }
     }
 
@@ -254,6 +275,101 @@ public static partial class Gemm
         StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, c52, alpha, accumulate);
         StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, c62, alpha, accumulate);
         StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, c72, alpha, accumulate);
+    }
+
+    // MicroKernel for the last panel when it is 2 vectors wide: 16 accumulators, 2 loads of B and 8 broadcasts per k step.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernel2<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+        where T : unmanaged
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadUnsafe(ref b);
+            var b1 = Vector512.LoadUnsafe(ref b, (nuint)v);
+            var x = Vector512.Create(a);
+            c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01);
+            x = Vector512.Create(Unsafe.Add(ref a, 1));
+            c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11);
+            x = Vector512.Create(Unsafe.Add(ref a, 2));
+            c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
+            x = Vector512.Create(Unsafe.Add(ref a, 3));
+            c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
+            x = Vector512.Create(Unsafe.Add(ref a, 4));
+            c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
+            x = Vector512.Create(Unsafe.Add(ref a, 5));
+            c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
+            x = Vector512.Create(Unsafe.Add(ref a, 6));
+            c60 = Simd.Fma(x, b0, c60); c61 = Simd.Fma(x, b1, c61);
+            x = Vector512.Create(Unsafe.Add(ref a, 7));
+            c70 = Simd.Fma(x, b0, c70); c71 = Simd.Fma(x, b1, c71);
+            a = ref Unsafe.Add(ref a, aStride);
+            b = ref Unsafe.Add(ref b, 2 * v);
+        }
+        StoreTileRow(ref c, c00, c01, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, accumulate);
+    }
+
+    // MicroKernel for the last panel when it is 1 vector wide: 8 accumulators, 1 load of B and 8 broadcasts per k step.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernel1<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+        where T : unmanaged
+    {
+        nint v = Vector512<T>.Count;
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadUnsafe(ref b);
+            c0 = Simd.Fma(Vector512.Create(a), b0, c0);
+            c1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 1)), b0, c1);
+            c2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 2)), b0, c2);
+            c3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 3)), b0, c3);
+            c4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 4)), b0, c4);
+            c5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 5)), b0, c5);
+            c6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 6)), b0, c6);
+            c7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 7)), b0, c7);
+            a = ref Unsafe.Add(ref a, aStride);
+            b = ref Unsafe.Add(ref b, v);
+        }
+        StoreTileRow(ref c, c0, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c1, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c2, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c3, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c4, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c5, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c6, alpha, accumulate);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c7, alpha, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> alpha, bool accumulate)
+    {
+        nuint v = (nuint)Vector512<T>.Count;
+        if (accumulate)
+        {
+            Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
+            Simd.Fma(r1, alpha, Vector512.LoadUnsafe(ref c, v)).StoreUnsafe(ref c, v);
+        }
+        else
+        {
+            (r0 * alpha).StoreUnsafe(ref c);
+            (r1 * alpha).StoreUnsafe(ref c, v);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> alpha, bool accumulate)
+    {
+        if (accumulate) Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
+        else (r0 * alpha).StoreUnsafe(ref c);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
