@@ -81,3 +81,41 @@ public class AllocationTests
         Assert.All(p.Arrays, a => Assert.All(a, v => Assert.True(float.IsFinite(v))));
     }
 }
+
+/// <summary>The chunked relaxation's buffers (RelaxationChunking) are made once per state: batches of alternating sizes allocate nothing after warm-up.</summary>
+public class ChunkedRelaxationAllocationTests
+{
+    [Theory]
+    [InlineData(RelaxationSchedule.TopDown, 1)]
+    [InlineData(RelaxationSchedule.Synchronous, 1)]
+    [InlineData(RelaxationSchedule.TopDown, 2)]
+    public void Alternating_batch_sizes_allocate_nothing_after_warm_up(RelaxationSchedule schedule, int threads)
+    {
+        const int MaxBatch = 6;
+        var random = new Random(3);
+        var x = Enumerable.Range(0, MaxBatch * 784).Select(_ => (float)random.NextDouble()).ToArray();
+        var y = new float[MaxBatch * 10];
+        for (int s = 0; s < MaxBatch; s++) y[s * 10 + random.Next(10)] = 1f;
+        // The full batch, a short last batch (as at an epoch's end) and a single sample: 100 steps each, so every
+        // size relaxes in chunks of a different length.
+        var batches = new[] { new CompiledBatch<float>(new[] { x }, y, MaxBatch), new CompiledBatch<float>(new[] { x }, y, 4), new CompiledBatch<float>(new[] { x }, y, 1) };
+        var p = PaperMlp.Float32.Parameters.Initialise(1);
+        var optimiser = new Sgd(1e-5);
+        var rule = new ActivationRelaxationRule(new RelaxationOptions(0.1, 100, 0, schedule));
+        using var state = rule.CreateState<PaperMlp.Float32, float>(MaxBatch, threads);
+        for (int i = 0; i < 2; i++)
+        {
+            foreach (var batch in batches) rule.Step(p, batch, optimiser, state);
+        }
+        // Windows of one round of the three sizes; as in AllocationTests, the tiered JIT may allocate in one window.
+        var windows = new System.Collections.Generic.List<long>();
+        for (int w = 0; w < 10; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var batch in batches) rule.Step(p, batch, optimiser, state);
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            if (windows[^1] == 0) break;
+        }
+        Assert.True(windows[^1] == 0, "bytes allocated by each round of batches of 6, 4 and 1: " + string.Join(", ", windows));
+    }
+}
