@@ -35,12 +35,16 @@ public class GemmTests
         yield return (47, 100, 513);
         yield return (100, 49, 257);
         yield return (1030, 40, 33);
+        // Leading dimensions of A a multiple of 4 KB (k for NN and NT, m for TN): the blocked path packs A instead of
+        // reading it in place.
+        yield return (41, 50, 1024);
+        yield return (1024, 37, 20);
         for (int i = 0; i < count; i++) yield return (Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)], Edge[r.Next(Edge.Length)]);
     }
 
     public static IEnumerable<object[]> Cases() =>
         from op in new[] { Op.NT, Op.NN, Op.TN }
-        from mode in new[] { "blocked", "wide-edges", "unblocked", "portable" }
+        from mode in new[] { "blocked", "wide-edges", "packed-a", "tile-edges", "unblocked", "portable" }
         select new object[] { op.ToString(), mode };
 
     [Theory]
@@ -120,15 +124,19 @@ public class GemmTests
     }
 
     // mode: "blocked" (every fast kernel), "wide-edges" (blocked, Gemm.NarrowEdgePanels off: the last panel through the full
-    // kernel), "unblocked" (Gemm.BlockedKernels off), "portable" (Gemm.FastKernels off).
+    // kernel), "packed-a" (blocked, Gemm.DirectA off: A always packed), "tile-edges" (blocked, Gemm.MaskedEdges off: the
+    // last panel through the scratch tile), "unblocked" (Gemm.BlockedKernels off), "portable" (Gemm.FastKernels off).
     private static void Run<T>(Op op, string mode, double eps) where T : unmanaged, INumber<T>
     {
         var r = new Random(op.GetHashCode() * 31 + mode.Length + typeof(T).Name.Length);
         bool fast = mode != "portable";
         bool saved = Gemm.FastKernels, savedBlocked = Gemm.BlockedKernels, savedNarrow = Gemm.NarrowEdgePanels;
+        bool savedDirect = Gemm.DirectA, savedMasked = Gemm.MaskedEdges;
         Gemm.FastKernels = fast;
-        Gemm.BlockedKernels = mode is "blocked" or "wide-edges";
+        Gemm.BlockedKernels = mode is "blocked" or "wide-edges" or "packed-a" or "tile-edges";
         Gemm.NarrowEdgePanels = mode != "wide-edges";
+        Gemm.DirectA = mode != "packed-a";
+        Gemm.MaskedEdges = mode != "tile-edges";
         try
         {
             foreach (var (m, n, k) in Shapes(r.Next(), 60))
@@ -172,6 +180,8 @@ public class GemmTests
             Gemm.FastKernels = saved;
             Gemm.BlockedKernels = savedBlocked;
             Gemm.NarrowEdgePanels = savedNarrow;
+            Gemm.DirectA = savedDirect;
+            Gemm.MaskedEdges = savedMasked;
         }
     }
 

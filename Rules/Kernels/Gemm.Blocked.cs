@@ -39,6 +39,7 @@ public static partial class Gemm
     private readonly struct BlockedAUse { }
     private readonly struct BlockedBUse { }
     private readonly struct BlockedTileUse { }
+    private readonly struct BlockedEdgeAUse { }
 
     private static bool UseBlocked<T>(int m, int n, int k) =>
         BlockedKernels && m >= BlockedMinRows && n >= 2 * Vector512<T>.Count && k >= 32;
@@ -54,25 +55,38 @@ public static partial class Gemm
         int blockK = BlockK;
         int kcMax = Math.Min(blockK, k);
         int mcMax = Math.Min(BlockRows, m);
-        var aPack = ThreadBuffer<BlockedAUse, T>.Get((mcMax + v - 1) / v * v * kcMax);
+        var aPack = ThreadBuffer<BlockedAUse, T>.Get(ReadsADirectly<T>(lda) ? 0 : (mcMax + v - 1) / v * v * kcMax);
         var bPack = ThreadBuffer<BlockedBUse, T>.Get(BlockPanels * nr * kcMax);
         var tile = ThreadBuffer<BlockedTileUse, T>.Get(MicroRows * nr);
+        var edgeA = ThreadBuffer<BlockedEdgeAUse, T>.Get(MicroRows * kcMax);
         ref T ap0 = ref MemoryMarshal.GetArrayDataReference(aPack);
         ref T bp0 = ref MemoryMarshal.GetArrayDataReference(bPack);
         ref T tile0 = ref MemoryMarshal.GetArrayDataReference(tile);
+        ref T edge0 = ref MemoryMarshal.GetArrayDataReference(edgeA);
         var alphaV = Vector512.Create(alpha);
         var oneV = Vector512.Create(T.One);
         // Read once: the packing and the kernels must agree on the last panel's width.
         bool narrow = NarrowEdgePanels;
+        bool direct = ReadsADirectly<T>(lda);
+        bool masked = MaskedEdges;
         for (int ic = 0; ic < m; ic += BlockRows)
         {
             int mc = Math.Min(BlockRows, m - ic);
+            int fullRows = mc / MicroRows * MicroRows;
             for (int pc = 0; pc < k; pc += blockK)
             {
                 int kc = Math.Min(blockK, k - pc);
                 bool acc = accumulate || pc > 0;
-                if (aRowMajor) PackRowsOfA(ref Unsafe.Add(ref a, ic * lda + pc), lda, ref ap0, mc, kc);
-                else PackColumnsOfA(ref Unsafe.Add(ref a, pc * lda + ic), lda, ref ap0, mc, kc);
+                if (!direct)
+                {
+                    if (aRowMajor) PackRowsOfA(ref Unsafe.Add(ref a, ic * lda + pc), lda, ref ap0, mc, kc);
+                    else PackColumnsOfA(ref Unsafe.Add(ref a, pc * lda + ic), lda, ref ap0, mc, kc);
+                }
+                else if (fullRows < mc)
+                {
+                    // The last micro-panel's rows past m cannot be read in place: pack them, zero-padded to MicroRows.
+                    PackEdgeOfA(aRowMajor, ref a, lda, ref edge0, ic + fullRows, mc - fullRows, pc, kc);
+                }
                 for (int jc = 0; jc < n; jc += BlockPanels * nr)
                 {
                     int nc = Math.Min(BlockPanels * nr, n - jc);
@@ -81,31 +95,85 @@ public static partial class Gemm
                     for (int ir = 0; ir < mc; ir += MicroRows)
                     {
                         int rows = Math.Min(MicroRows, mc - ir);
-                        // Micro-panel ir sits in its group of v rows (kc x v, p-major) at offset ir % v.
-                        ref T ap = ref Unsafe.Add(ref ap0, ir / v * v * kc + ir % v);
+                        // Where micro-panel ir's A(r, p) is: ap[r * aRow + p * aStep].
+                        nint aRow, aStep;
+                        ref T ap = ref a;
+                        if (!direct)
+                        {
+                            // In its group of v rows (kc x v, p-major) at offset ir % v.
+                            ap = ref Unsafe.Add(ref ap0, ir / v * v * kc + ir % v);
+                            (aRow, aStep) = (1, v);
+                        }
+                        else if (rows < MicroRows)
+                        {
+                            ap = ref edge0;
+                            (aRow, aStep) = (1, MicroRows);
+                        }
+                        else if (aRowMajor)
+                        {
+                            ap = ref Unsafe.Add(ref a, (ic + ir) * lda + pc);
+                            (aRow, aStep) = (lda, 1);
+                        }
+                        else
+                        {
+                            ap = ref Unsafe.Add(ref a, pc * lda + ic + ir);
+                            (aRow, aStep) = (1, lda);
+                        }
                         ref T crow = ref Unsafe.Add(ref c, (ic + ir) * ldc + jc);
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int cols = Math.Min(nr, nc - jr);
                             int vectors = PanelWidth(cols, nr, v, narrow) / v;
                             ref T bp = ref Unsafe.Add(ref bp0, jr * kc);
-                            if (rows == MicroRows && cols == vectors * v)
+                            // Columns past n in the last vector: masked stores when the panel is narrowed to whole
+                            // vectors (at most v - 1 of them), else the scratch tile.
+                            int lastLanes = cols - (vectors - 1) * v;
+                            if (rows == MicroRows && (lastLanes == v || (masked && lastLanes > 0)))
                             {
                                 ref T ct = ref Unsafe.Add(ref crow, jr);
-                                if (vectors == MicroVectors) MicroKernel(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
-                                else if (vectors == 2) MicroKernel2(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
-                                else MicroKernel1(ref ap, v, ref bp, kc, ref ct, ldc, alphaV, acc);
+                                if (vectors == MicroVectors) MicroKernel(ref ap, aRow, aStep, ref bp, kc, ref ct, ldc, alphaV, acc, lastLanes);
+                                else if (vectors == 2) MicroKernel2(ref ap, aRow, aStep, ref bp, kc, ref ct, ldc, alphaV, acc, lastLanes);
+                                else MicroKernel1(ref ap, aRow, aStep, ref bp, kc, ref ct, ldc, alphaV, acc, lastLanes);
                             }
                             else
                             {
-                                if (vectors == MicroVectors) MicroKernel(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
-                                else if (vectors == 2) MicroKernel2(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
-                                else MicroKernel1(ref ap, v, ref bp, kc, ref tile0, nr, oneV, false);
+                                int vl = Vector512<T>.Count;
+                                if (vectors == MicroVectors) MicroKernel(ref ap, aRow, aStep, ref bp, kc, ref tile0, nr, oneV, false, vl);
+                                else if (vectors == 2) MicroKernel2(ref ap, aRow, aStep, ref bp, kc, ref tile0, nr, oneV, false, vl);
+                                else MicroKernel1(ref ap, aRow, aStep, ref bp, kc, ref tile0, nr, oneV, false, vl);
                                 MergeTile(ref tile0, nr, ref Unsafe.Add(ref crow, jr), ldc, rows, cols, alpha, acc);
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Whether the blocked path reads A in place (its rows or, for TN, its columns) instead of packing it, where
+    /// A's leading dimension does not map its rows onto the same cache sets (true by default). Process-wide, for
+    /// before/after measurements.</summary>
+    public static bool DirectA { get; set; } = true;
+
+    /// <summary>Whether the blocked path stores the last, narrowed column panel with masked stores instead of through a
+    /// scratch tile and a scalar merge (true by default). Process-wide, for before/after measurements.</summary>
+    public static bool MaskedEdges { get; set; } = true;
+
+    // In place unless A's rows are a multiple of 4 KB apart: then the 8 rows of a micro-panel (or, for TN, its kc rows)
+    // would share L1 sets, so A is packed. The masked stores need AVX-512 (Fast512 holds where this runs).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ReadsADirectly<T>(nint lda) => DirectA && lda * Unsafe.SizeOf<T>() % 4096 != 0;
+
+    // The last micro-panel's rows [row, row + rows) x [pc, pc + kc) of A into dst, p-major with MicroRows per p (rows past
+    // rows zero).
+    private static void PackEdgeOfA<T>(bool aRowMajor, ref T a, nint lda, ref T dst, int row, int rows, int pc, int kc) where T : unmanaged
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            ref T d = ref Unsafe.Add(ref dst, p * MicroRows);
+            for (int r = 0; r < MicroRows; r++)
+            {
+                Unsafe.Add(ref d, r) = r >= rows ? default : aRowMajor ? Unsafe.Add(ref a, (row + r) * lda + pc + p) : Unsafe.Add(ref a, (pc + p) * lda + row + r);
             }
         }
     }
@@ -231,10 +299,11 @@ public static partial class Gemm
     // C[r, 0 .. 3V) = alpha sum_p a[p * aStride + r] b[p * 3V ..] (+ C) for r < 8: 24 accumulators, 3 loads of B and
     // 8 broadcasts of A per k step.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+    private static void MicroKernel<T>(ref T a, nint aRow, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate, int lastLanes)
         where T : unmanaged
     {
         nint v = Vector512<T>.Count;
+        nint a1 = aRow, a2 = 2 * aRow, a3 = 3 * aRow, a4 = 4 * aRow, a5 = 5 * aRow, a6 = 6 * aRow, a7 = 7 * aRow;
         Vector512<T> c00 = default, c01 = default, c02 = default;
         Vector512<T> c10 = default, c11 = default, c12 = default;
         Vector512<T> c20 = default, c21 = default, c22 = default;
@@ -250,39 +319,40 @@ public static partial class Gemm
             var b2 = Vector512.LoadUnsafe(ref b, (nuint)(2 * v));
             var x = Vector512.Create(a);
             c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01); c02 = Simd.Fma(x, b2, c02);
-            x = Vector512.Create(Unsafe.Add(ref a, 1));
+            x = Vector512.Create(Unsafe.Add(ref a, a1));
             c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11); c12 = Simd.Fma(x, b2, c12);
-            x = Vector512.Create(Unsafe.Add(ref a, 2));
+            x = Vector512.Create(Unsafe.Add(ref a, a2));
             c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21); c22 = Simd.Fma(x, b2, c22);
-            x = Vector512.Create(Unsafe.Add(ref a, 3));
+            x = Vector512.Create(Unsafe.Add(ref a, a3));
             c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31); c32 = Simd.Fma(x, b2, c32);
-            x = Vector512.Create(Unsafe.Add(ref a, 4));
+            x = Vector512.Create(Unsafe.Add(ref a, a4));
             c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41); c42 = Simd.Fma(x, b2, c42);
-            x = Vector512.Create(Unsafe.Add(ref a, 5));
+            x = Vector512.Create(Unsafe.Add(ref a, a5));
             c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51); c52 = Simd.Fma(x, b2, c52);
-            x = Vector512.Create(Unsafe.Add(ref a, 6));
+            x = Vector512.Create(Unsafe.Add(ref a, a6));
             c60 = Simd.Fma(x, b0, c60); c61 = Simd.Fma(x, b1, c61); c62 = Simd.Fma(x, b2, c62);
-            x = Vector512.Create(Unsafe.Add(ref a, 7));
+            x = Vector512.Create(Unsafe.Add(ref a, a7));
             c70 = Simd.Fma(x, b0, c70); c71 = Simd.Fma(x, b1, c71); c72 = Simd.Fma(x, b2, c72);
             a = ref Unsafe.Add(ref a, aStride);
             b = ref Unsafe.Add(ref b, 3 * v);
         }
-        StoreTileRow(ref c, c00, c01, c02, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, c12, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, c22, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, c42, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, c52, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, c62, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, c72, alpha, accumulate);
+        StoreTileRow(ref c, c00, c01, c02, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, c12, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, c22, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, c42, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, c52, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, c62, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, c72, alpha, accumulate, lastLanes);
     }
 
     // MicroKernel for the last panel when it is 2 vectors wide: 16 accumulators, 2 loads of B and 8 broadcasts per k step.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel2<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+    private static void MicroKernel2<T>(ref T a, nint aRow, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate, int lastLanes)
         where T : unmanaged
     {
         nint v = Vector512<T>.Count;
+        nint a1 = aRow, a2 = 2 * aRow, a3 = 3 * aRow, a4 = 4 * aRow, a5 = 5 * aRow, a6 = 6 * aRow, a7 = 7 * aRow;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
@@ -291,102 +361,106 @@ public static partial class Gemm
             var b1 = Vector512.LoadUnsafe(ref b, (nuint)v);
             var x = Vector512.Create(a);
             c00 = Simd.Fma(x, b0, c00); c01 = Simd.Fma(x, b1, c01);
-            x = Vector512.Create(Unsafe.Add(ref a, 1));
+            x = Vector512.Create(Unsafe.Add(ref a, a1));
             c10 = Simd.Fma(x, b0, c10); c11 = Simd.Fma(x, b1, c11);
-            x = Vector512.Create(Unsafe.Add(ref a, 2));
+            x = Vector512.Create(Unsafe.Add(ref a, a2));
             c20 = Simd.Fma(x, b0, c20); c21 = Simd.Fma(x, b1, c21);
-            x = Vector512.Create(Unsafe.Add(ref a, 3));
+            x = Vector512.Create(Unsafe.Add(ref a, a3));
             c30 = Simd.Fma(x, b0, c30); c31 = Simd.Fma(x, b1, c31);
-            x = Vector512.Create(Unsafe.Add(ref a, 4));
+            x = Vector512.Create(Unsafe.Add(ref a, a4));
             c40 = Simd.Fma(x, b0, c40); c41 = Simd.Fma(x, b1, c41);
-            x = Vector512.Create(Unsafe.Add(ref a, 5));
+            x = Vector512.Create(Unsafe.Add(ref a, a5));
             c50 = Simd.Fma(x, b0, c50); c51 = Simd.Fma(x, b1, c51);
-            x = Vector512.Create(Unsafe.Add(ref a, 6));
+            x = Vector512.Create(Unsafe.Add(ref a, a6));
             c60 = Simd.Fma(x, b0, c60); c61 = Simd.Fma(x, b1, c61);
-            x = Vector512.Create(Unsafe.Add(ref a, 7));
+            x = Vector512.Create(Unsafe.Add(ref a, a7));
             c70 = Simd.Fma(x, b0, c70); c71 = Simd.Fma(x, b1, c71);
             a = ref Unsafe.Add(ref a, aStride);
             b = ref Unsafe.Add(ref b, 2 * v);
         }
-        StoreTileRow(ref c, c00, c01, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, accumulate);
+        StoreTileRow(ref c, c00, c01, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c10, c11, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c40, c41, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c50, c51, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c60, c61, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c70, c71, alpha, accumulate, lastLanes);
     }
 
     // MicroKernel for the last panel when it is 1 vector wide: 8 accumulators, 1 load of B and 8 broadcasts per k step.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel1<T>(ref T a, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate)
+    private static void MicroKernel1<T>(ref T a, nint aRow, nint aStride, ref T b, int kc, ref T c, nint ldc, Vector512<T> alpha, bool accumulate, int lastLanes)
         where T : unmanaged
     {
         nint v = Vector512<T>.Count;
+        nint a1 = aRow, a2 = 2 * aRow, a3 = 3 * aRow, a4 = 4 * aRow, a5 = 5 * aRow, a6 = 6 * aRow, a7 = 7 * aRow;
         Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.LoadUnsafe(ref b);
             c0 = Simd.Fma(Vector512.Create(a), b0, c0);
-            c1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 1)), b0, c1);
-            c2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 2)), b0, c2);
-            c3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 3)), b0, c3);
-            c4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 4)), b0, c4);
-            c5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 5)), b0, c5);
-            c6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 6)), b0, c6);
-            c7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 7)), b0, c7);
+            c1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a1)), b0, c1);
+            c2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a2)), b0, c2);
+            c3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a3)), b0, c3);
+            c4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a4)), b0, c4);
+            c5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a5)), b0, c5);
+            c6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a6)), b0, c6);
+            c7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, a7)), b0, c7);
             a = ref Unsafe.Add(ref a, aStride);
             b = ref Unsafe.Add(ref b, v);
         }
-        StoreTileRow(ref c, c0, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, ldc), c1, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c2, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c3, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c4, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c5, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c6, alpha, accumulate);
-        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c7, alpha, accumulate);
+        StoreTileRow(ref c, c0, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, ldc), c1, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 2 * ldc), c2, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 3 * ldc), c3, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 4 * ldc), c4, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 5 * ldc), c5, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 6 * ldc), c6, alpha, accumulate, lastLanes);
+        StoreTileRow(ref Unsafe.Add(ref c, 7 * ldc), c7, alpha, accumulate, lastLanes);
+    }
+
+    // The tile rows' stores: whole vectors, and the last one masked to its first lastLanes lanes when it ends past n.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> alpha, bool accumulate, int lastLanes)
+        where T : unmanaged
+    {
+        StoreVector(ref c, r0, alpha, accumulate);
+        StoreLast(ref Unsafe.Add(ref c, Vector512<T>.Count), r1, alpha, accumulate, lastLanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> alpha, bool accumulate)
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> alpha, bool accumulate, int lastLanes)
+        where T : unmanaged =>
+        StoreLast(ref c, r0, alpha, accumulate, lastLanes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> r2, Vector512<T> alpha, bool accumulate, int lastLanes)
+        where T : unmanaged
     {
-        nuint v = (nuint)Vector512<T>.Count;
-        if (accumulate)
-        {
-            Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
-            Simd.Fma(r1, alpha, Vector512.LoadUnsafe(ref c, v)).StoreUnsafe(ref c, v);
-        }
-        else
-        {
-            (r0 * alpha).StoreUnsafe(ref c);
-            (r1 * alpha).StoreUnsafe(ref c, v);
-        }
+        StoreVector(ref c, r0, alpha, accumulate);
+        StoreVector(ref Unsafe.Add(ref c, Vector512<T>.Count), r1, alpha, accumulate);
+        StoreLast(ref Unsafe.Add(ref c, 2 * Vector512<T>.Count), r2, alpha, accumulate, lastLanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> alpha, bool accumulate)
+    private static void StoreVector<T>(ref T c, Vector512<T> r, Vector512<T> alpha, bool accumulate)
     {
-        if (accumulate) Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
-        else (r0 * alpha).StoreUnsafe(ref c);
+        if (accumulate) Simd.Fma(r, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
+        else (r * alpha).StoreUnsafe(ref c);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTileRow<T>(ref T c, Vector512<T> r0, Vector512<T> r1, Vector512<T> r2, Vector512<T> alpha, bool accumulate)
+    private static void StoreLast<T>(ref T c, Vector512<T> r, Vector512<T> alpha, bool accumulate, int lastLanes)
+        where T : unmanaged
     {
-        nuint v = (nuint)Vector512<T>.Count;
-        if (accumulate)
+        if (lastLanes == Vector512<T>.Count)
         {
-            Simd.Fma(r0, alpha, Vector512.LoadUnsafe(ref c)).StoreUnsafe(ref c);
-            Simd.Fma(r1, alpha, Vector512.LoadUnsafe(ref c, v)).StoreUnsafe(ref c, v);
-            Simd.Fma(r2, alpha, Vector512.LoadUnsafe(ref c, 2 * v)).StoreUnsafe(ref c, 2 * v);
+            StoreVector(ref c, r, alpha, accumulate);
+            return;
         }
-        else
-        {
-            (r0 * alpha).StoreUnsafe(ref c);
-            (r1 * alpha).StoreUnsafe(ref c, v);
-            (r2 * alpha).StoreUnsafe(ref c, 2 * v);
-        }
+        var mask = Simd.LanesBelow<T>(lastLanes);
+        var value = accumulate ? Simd.Fma(r, alpha, Simd.LoadMasked(ref c, mask)) : r * alpha;
+        Simd.StoreMasked(ref c, value, mask);
     }
 }

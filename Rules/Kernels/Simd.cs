@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Symbolic.Rules.Kernels;
 
@@ -47,6 +48,42 @@ internal static class Simd
         if (typeof(T) == typeof(float)) return Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)).As<int, T>();
         if (typeof(T) == typeof(double)) return Vector512.GreaterThanOrEqual(Vector512<long>.Indices, Vector512.Create((long)first)).As<long, T>();
         throw new System.NotSupportedException();
+    }
+
+    /// <summary>The lanes at index &lt; <paramref name="count"/> set, the others clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> LanesBelow<T>(int count)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).As<int, T>();
+        if (typeof(T) == typeof(double)) return Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).As<long, T>();
+        throw new System.NotSupportedException();
+    }
+
+    /// <summary>
+    /// The lanes of <paramref name="mask"/> loaded from <paramref name="c"/>, the others zero; memory under the clear
+    /// lanes is not touched (AVX-512 masked loads suppress faults), so a vector may end past an array or a row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<T> LoadMasked<T>(ref T c, Vector512<T> mask) where T : unmanaged
+    {
+        fixed (T* p = &c)
+        {
+            if (typeof(T) == typeof(float)) return Avx512F.MaskLoad((float*)p, mask.AsSingle(), Vector512<float>.Zero).As<float, T>();
+            if (typeof(T) == typeof(double)) return Avx512F.MaskLoad((double*)p, mask.AsDouble(), Vector512<double>.Zero).As<double, T>();
+        }
+        throw new System.NotSupportedException();
+    }
+
+    /// <summary>Stores the lanes of <paramref name="mask"/> at <paramref name="c"/>, leaving the memory under the others untouched.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreMasked<T>(ref T c, Vector512<T> value, Vector512<T> mask) where T : unmanaged
+    {
+        fixed (T* p = &c)
+        {
+            if (typeof(T) == typeof(float)) Avx512F.MaskStore((float*)p, mask.AsSingle(), value.AsSingle());
+            else if (typeof(T) == typeof(double)) Avx512F.MaskStore((double*)p, mask.AsDouble(), value.AsDouble());
+            else throw new System.NotSupportedException();
+        }
     }
 
     /// <summary>The horizontal sum.</summary>

@@ -37,9 +37,12 @@ public static class BenchCommand
     /// <param name="NoDirectConv">Run with <c>Convolution.DirectInputVjp = false</c> (before/after figures of the direct image VJP).</param>
     /// <param name="WideEdges">Run with <c>Gemm.NarrowEdgePanels = false</c> (before/after figures of the 1- and 2-vector edge kernels).</param>
     /// <param name="ChunkBytes">When positive, <c>RelaxationChunking.MaxBytes</c> (the chunked relaxation's buffer cap, for tuning).</param>
+    /// <param name="PackedA">Run with <c>Gemm.DirectA = false</c> (before/after figures of reading A in place in the blocked GEMM).</param>
+    /// <param name="TileEdges">Run with <c>Gemm.MaskedEdges = false</c> (before/after figures of the masked edge stores).</param>
     /// <param name="NoStepChunks">Run with <c>RelaxationChunking.Enabled = false</c> (before/after figures of relaxing a chunk of steps at a time).</param>
     public sealed record Settings(bool Quick = false, string? Json = null, string? Filter = null, bool Reference = true, bool Portable = false, bool Gemm = false, double WaitIdle = 0, bool ColumnSplit = false, bool Check = false, bool Epoch = true,
-        bool Blas = false, bool NoPackPanels = false, bool NoBlocked = false, bool NoDirectConv = false, bool NoStepChunks = false, bool WideEdges = false, long ChunkBytes = 0);
+        bool Blas = false, bool NoPackPanels = false, bool NoBlocked = false, bool NoDirectConv = false, bool NoStepChunks = false, bool WideEdges = false, long ChunkBytes = 0,
+        bool PackedA = false, bool TileEdges = false);
 
     /// <summary>The <c>bench</c> command and its options.</summary>
     public static Command CreateCommand()
@@ -54,6 +57,8 @@ public static class BenchCommand
         var noDirectConv = CliOptions.Flag("--no-direct-conv", "Run the cases with Convolution.DirectInputVjp = false (a convolution's image VJP through the patch matrix and col2im)");
         var noStepChunks = CliOptions.Flag("--no-step-chunks", "Run the cases with RelaxationChunking.Enabled = false (each relaxation step's products on their own, not a chunk of steps' at once)");
         var wideEdges = CliOptions.Flag("--wide-edges", "Run the cases with Gemm.NarrowEdgePanels = false (the blocked GEMM's last, narrower column panel through the full 3-vector kernel over zero padding)");
+        var packedA = CliOptions.Flag("--packed-a", "Run the cases with Gemm.DirectA = false (the blocked GEMM packs A instead of reading it in place)");
+        var tileEdges = CliOptions.Flag("--tile-edges", "Run the cases with Gemm.MaskedEdges = false (the blocked GEMM's last, narrowed column panel through a scratch tile and a scalar merge instead of masked stores)");
         var chunkBytes = CliOptions.Integer("--chunk-bytes", "BYTES", "Cap the chunked relaxation's buffers at BYTES per workspace (RelaxationChunking.MaxBytes, default 1 MB), for tuning", 0, v => v >= 1024, "at least 1024");
         var gemm = CliOptions.Flag("--gemm", "Time each Gemm operation on the MLP's shapes and NN, NT, TN at 512^3 to 2048^3 (float and double, 1 and 2 threads) instead of the cases");
         var blas = CliOptions.Flag("--blas", "With --gemm: the square products through a system BLAS too (OpenBLAS or BLIS, when installed), as reference rows");
@@ -63,11 +68,12 @@ public static class BenchCommand
         var check = CliOptions.Flag("--check", "Only verify the hand-written training step (bp against AR with eta 1, 1 against 2 threads)");
         var command = new Command("bench", "Time training steps (forward, backward phase, update) and the machine's peak; prints a table (see docs/performance.md)")
         {
-            quick, json, filter, noReference, portable, noPack, noBlocked, noDirectConv, noStepChunks, wideEdges, chunkBytes, gemm, blas, waitIdle, columnSplit, check, noEpoch,
+            quick, json, filter, noReference, portable, noPack, noBlocked, noDirectConv, noStepChunks, wideEdges, packedA, tileEdges, chunkBytes, gemm, blas, waitIdle, columnSplit, check, noEpoch,
         };
         command.SetAction(parse => Run(
             new Settings(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(filter), !parse.GetValue(noReference), parse.GetValue(portable),
-                parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check), !parse.GetValue(noEpoch), parse.GetValue(blas), parse.GetValue(noPack), parse.GetValue(noBlocked), parse.GetValue(noDirectConv), parse.GetValue(noStepChunks), parse.GetValue(wideEdges), (long)parse.GetValue(chunkBytes)),
+                parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check), !parse.GetValue(noEpoch), parse.GetValue(blas), parse.GetValue(noPack), parse.GetValue(noBlocked), parse.GetValue(noDirectConv), parse.GetValue(noStepChunks), parse.GetValue(wideEdges), (long)parse.GetValue(chunkBytes),
+                parse.GetValue(packedA), parse.GetValue(tileEdges)),
             parse.InvocationConfiguration.Output));
         return command;
     }
@@ -113,12 +119,14 @@ public static class BenchCommand
         if (s.NoDirectConv) Convolution.DirectInputVjp = false;
         if (s.NoStepChunks) Symbolic.Rules.Compiled.RelaxationChunking.Enabled = false;
         if (s.WideEdges) Gemm.NarrowEdgePanels = false;
+        if (s.PackedA) Gemm.DirectA = false;
+        if (s.TileEdges) Gemm.MaskedEdges = false;
         if (s.ChunkBytes > 0) Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes = s.ChunkBytes;
         ColumnSplit = s.ColumnSplit;
         if (s.WaitIdle > 0) WaitForIdle(s.WaitIdle, output);
         var clock = Stopwatch.StartNew();
         LoadBefore = LoadAverage();
-        output.WriteLine("Vector512 accelerated: " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated + ", Avx512F: " + System.Runtime.Intrinsics.X86.Avx512F.IsSupported + ", Gemm fast kernels: " + Gemm.FastKernels + ", packed panels: " + Gemm.PackPanels + ", blocked: " + Gemm.BlockedKernels + ", narrow edge panels: " + Gemm.NarrowEdgePanels + ", direct image VJP: " + Convolution.DirectInputVjp + ", relaxation step chunks: " + Symbolic.Rules.Compiled.RelaxationChunking.Enabled + " (at most " + Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes + " bytes)");
+        output.WriteLine("Vector512 accelerated: " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated + ", Avx512F: " + System.Runtime.Intrinsics.X86.Avx512F.IsSupported + ", Gemm fast kernels: " + Gemm.FastKernels + ", packed panels: " + Gemm.PackPanels + ", blocked: " + Gemm.BlockedKernels + ", narrow edge panels: " + Gemm.NarrowEdgePanels + ", A in place: " + Gemm.DirectA + ", masked edges: " + Gemm.MaskedEdges + ", direct image VJP: " + Convolution.DirectInputVjp + ", relaxation step chunks: " + Symbolic.Rules.Compiled.RelaxationChunking.Enabled + " (at most " + Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes + " bytes)");
         output.WriteLine("load average (1, 5, 15 min): " + LoadBefore + (Environment.ProcessorCount <= 2 ? "  (other processes on these cores skew the timings)" : ""));
         var peak = MeasurePeak(s, output, "before the cases");
         if (s.Gemm)
