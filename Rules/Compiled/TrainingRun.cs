@@ -110,6 +110,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private readonly T[][] gradients;
     private readonly int maxBatch;
     private readonly IRuleBuffers<T>? own;
+    private readonly PackedOperandCache<T> packs = new();
     private OptimiserBuffers<T>? moments;
     private Type? momentsOwner;
 
@@ -274,6 +275,8 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private T RunShards()
     {
         int size = stepBatch.Size;
+        // The parameters do not change until the update: their packed panels are shared by every shard's products.
+        packs.BeginStep(stepParameters!.Arrays);
         active = pool is null ? 1 : Math.Min(shards.Length, Math.Max(Math.Min(Threads, size), (size + capacity - 1) / capacity));
         if (active == 1) RunShard(0);
         else pool!.Run(active, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.RunShard(i); });
@@ -324,6 +327,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
         var (start, count) = active == 1 ? (0, stepBatch.Size) : WorkerPool.Chunk(stepBatch.Size, active, index);
         var workspace = shards[index];
         var parameters = stepParameters!;
+        using var shared = packs.Enter();
         losses[index] = GraphPasses<TGraph, T>.Forward(parameters, stepBatch.Slice(start, count), workspace);
         StepChecks.Values(workspace, count);
         var result = phase.Run<TGraph>(parameters, workspace, count);

@@ -69,6 +69,9 @@ public static partial class Gemm
         bool narrow = NarrowEdgePanels;
         bool direct = ReadsADirectly<T>(lda);
         bool masked = MaskedEdges;
+        // B packed once for every product and thread of a training step, when it is one of the step's parameters.
+        nint sharedWidth = 0;
+        T[]? shared = SharePackedB ? PackedOperandCache<T>.Current?.Get(bTransposed, ref b, ldb, n, k, blockK, BlockPanels * nr, nr, narrow, out sharedWidth) : null;
         for (int ic = 0; ic < m; ic += BlockRows)
         {
             int mc = Math.Min(BlockRows, m - ic);
@@ -90,7 +93,9 @@ public static partial class Gemm
                 for (int jc = 0; jc < n; jc += BlockPanels * nr)
                 {
                     int nc = Math.Min(BlockPanels * nr, n - jc);
-                    if (bTransposed) PackRowsOfB(ref Unsafe.Add(ref b, jc * ldb + pc), ldb, ref bp0, nc, kc, nr, narrow);
+                    ref T bBlock = ref bp0;
+                    if (shared is not null) bBlock = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(shared), pc * sharedWidth + kc * jc);
+                    else if (bTransposed) PackRowsOfB(ref Unsafe.Add(ref b, jc * ldb + pc), ldb, ref bp0, nc, kc, nr, narrow);
                     else PackColumnsOfB(ref Unsafe.Add(ref b, pc * ldb + jc), ldb, ref bp0, nc, kc, nr, narrow);
                     for (int ir = 0; ir < mc; ir += MicroRows)
                     {
@@ -124,7 +129,7 @@ public static partial class Gemm
                         {
                             int cols = Math.Min(nr, nc - jr);
                             int vectors = PanelWidth(cols, nr, v, narrow) / v;
-                            ref T bp = ref Unsafe.Add(ref bp0, jr * kc);
+                            ref T bp = ref Unsafe.Add(ref bBlock, jr * kc);
                             // Columns past n in the last vector: masked stores when the panel is narrowed to whole
                             // vectors (at most v - 1 of them), else the scratch tile.
                             int lastLanes = cols - (vectors - 1) * v;
@@ -154,6 +159,18 @@ public static partial class Gemm
     /// A's leading dimension does not map its rows onto the same cache sets (true by default). Process-wide, for
     /// before/after measurements.</summary>
     public static bool DirectA { get; set; } = true;
+
+    /// <summary>Whether the blocked path takes B's packed panels from the calling thread's <see cref="PackedOperandCache{T}"/>
+    /// when B is one of its matrices (true by default; false packs B in every product). Process-wide, for before/after
+    /// measurements.</summary>
+    public static bool SharePackedB { get; set; } = true;
+
+    // The packed width of n columns: whole panels, and the last one as PanelWidth makes it.
+    internal static nint PackedWidth<T>(int n, bool narrow)
+    {
+        int v = Vector512<T>.Count, nr = MicroVectors * v;
+        return n / nr * nr + (n % nr == 0 ? 0 : PanelWidth(n % nr, nr, v, narrow));
+    }
 
     /// <summary>Whether the blocked path stores the last, narrowed column panel with masked stores instead of through a
     /// scratch tile and a scalar merge (true by default). Process-wide, for before/after measurements.</summary>
@@ -243,7 +260,7 @@ public static partial class Gemm
     }
 
     // B(p, j) = b[p * ldb + j] for j in [0, nc): panels of nr columns, each kc x nr p-major (zero columns past nc).
-    private static void PackColumnsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
+    internal static void PackColumnsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
     {
         int v = Vector512<T>.Count;
         for (int j = 0; j < nc; j += nr)
@@ -277,7 +294,7 @@ public static partial class Gemm
     }
 
     // B(p, j) = b[j * ldb + p] (NT): each panel is a transpose of nr rows of b.
-    private static void PackRowsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
+    internal static void PackRowsOfB<T>(ref T b, nint ldb, ref T dst, int nc, int kc, int nr, bool narrow) where T : unmanaged
     {
         int v = Vector512<T>.Count;
         for (int j = 0; j < nc; j += nr)

@@ -38,11 +38,14 @@ public static class BenchCommand
     /// <param name="WideEdges">Run with <c>Gemm.NarrowEdgePanels = false</c> (before/after figures of the 1- and 2-vector edge kernels).</param>
     /// <param name="ChunkBytes">When positive, <c>RelaxationChunking.MaxBytes</c> (the chunked relaxation's buffer cap, for tuning).</param>
     /// <param name="PackedA">Run with <c>Gemm.DirectA = false</c> (before/after figures of reading A in place in the blocked GEMM).</param>
+    /// <param name="Ab">When set, one of <see cref="AbSettings"/>: each case's repetitions alternate between the settings
+    /// above and the same with this one switched, and a second row gives the switched runs (in-process A/B figures).</param>
+    /// <param name="NoSharedPacks">Run with <c>Gemm.SharePackedB = false</c> (before/after figures of the step's shared packed weights).</param>
     /// <param name="TileEdges">Run with <c>Gemm.MaskedEdges = false</c> (before/after figures of the masked edge stores).</param>
     /// <param name="NoStepChunks">Run with <c>RelaxationChunking.Enabled = false</c> (before/after figures of relaxing a chunk of steps at a time).</param>
     public sealed record Settings(bool Quick = false, string? Json = null, string? Filter = null, bool Reference = true, bool Portable = false, bool Gemm = false, double WaitIdle = 0, bool ColumnSplit = false, bool Check = false, bool Epoch = true,
         bool Blas = false, bool NoPackPanels = false, bool NoBlocked = false, bool NoDirectConv = false, bool NoStepChunks = false, bool WideEdges = false, long ChunkBytes = 0,
-        bool PackedA = false, bool TileEdges = false);
+        bool PackedA = false, bool TileEdges = false, bool NoSharedPacks = false, string? Ab = null);
 
     /// <summary>The <c>bench</c> command and its options.</summary>
     public static Command CreateCommand()
@@ -59,6 +62,8 @@ public static class BenchCommand
         var wideEdges = CliOptions.Flag("--wide-edges", "Run the cases with Gemm.NarrowEdgePanels = false (the blocked GEMM's last, narrower column panel through the full 3-vector kernel over zero padding)");
         var packedA = CliOptions.Flag("--packed-a", "Run the cases with Gemm.DirectA = false (the blocked GEMM packs A instead of reading it in place)");
         var tileEdges = CliOptions.Flag("--tile-edges", "Run the cases with Gemm.MaskedEdges = false (the blocked GEMM's last, narrowed column panel through a scratch tile and a scalar merge instead of masked stores)");
+        var noSharedPacks = CliOptions.Flag("--no-shared-packs", "Run the cases with Gemm.SharePackedB = false (every product packs its weights, instead of once per step for all shards and relaxation steps)");
+        var ab = CliOptions.Text("--ab", "SETTING", "Alternate each case's repetitions with SETTING switched (" + string.Join(", ", AbSettings.Keys) + ") and print its row under each case: before/after figures from one run, repetition by repetition");
         var chunkBytes = CliOptions.Integer("--chunk-bytes", "BYTES", "Cap the chunked relaxation's buffers at BYTES per workspace (RelaxationChunking.MaxBytes, default 1 MB), for tuning", 0, v => v >= 1024, "at least 1024");
         var gemm = CliOptions.Flag("--gemm", "Time each Gemm operation on the MLP's shapes and NN, NT, TN at 512^3 to 2048^3 (float and double, 1 and 2 threads) instead of the cases");
         var blas = CliOptions.Flag("--blas", "With --gemm: the square products through a system BLAS too (OpenBLAS or BLIS, when installed), as reference rows");
@@ -68,12 +73,12 @@ public static class BenchCommand
         var check = CliOptions.Flag("--check", "Only verify the hand-written training step (bp against AR with eta 1, 1 against 2 threads)");
         var command = new Command("bench", "Time training steps (forward, backward phase, update) and the machine's peak; prints a table (see docs/performance.md)")
         {
-            quick, json, filter, noReference, portable, noPack, noBlocked, noDirectConv, noStepChunks, wideEdges, packedA, tileEdges, chunkBytes, gemm, blas, waitIdle, columnSplit, check, noEpoch,
+            quick, json, filter, noReference, portable, noPack, noBlocked, noDirectConv, noStepChunks, wideEdges, packedA, tileEdges, noSharedPacks, ab, chunkBytes, gemm, blas, waitIdle, columnSplit, check, noEpoch,
         };
         command.SetAction(parse => Run(
             new Settings(parse.GetValue(quick), parse.GetValue(json), parse.GetValue(filter), !parse.GetValue(noReference), parse.GetValue(portable),
                 parse.GetValue(gemm), parse.GetValue(waitIdle), parse.GetValue(columnSplit), parse.GetValue(check), !parse.GetValue(noEpoch), parse.GetValue(blas), parse.GetValue(noPack), parse.GetValue(noBlocked), parse.GetValue(noDirectConv), parse.GetValue(noStepChunks), parse.GetValue(wideEdges), (long)parse.GetValue(chunkBytes),
-                parse.GetValue(packedA), parse.GetValue(tileEdges)),
+                parse.GetValue(packedA), parse.GetValue(tileEdges), parse.GetValue(noSharedPacks), parse.GetValue(ab)),
             parse.InvocationConfiguration.Output));
         return command;
     }
@@ -85,6 +90,8 @@ public static class BenchCommand
     public static void Validate(Settings s)
     {
         if (s.Blas && !s.Gemm) throw new UsageException("--blas adds reference rows to --gemm; give both");
+        if (s.Ab != null && !AbSettings.ContainsKey(s.Ab)) throw new UsageException("--ab takes one of " + string.Join(", ", AbSettings.Keys) + ", not '" + s.Ab + "'");
+        if (s.Ab != null && (s.Gemm || s.Check)) throw new UsageException("--ab applies to the cases, not to " + (s.Gemm ? "--gemm" : "--check"));
         string? only = s.Check ? "--check" : s.Gemm ? "--gemm" : null;
         if (only != null)
         {
@@ -121,12 +128,13 @@ public static class BenchCommand
         if (s.WideEdges) Gemm.NarrowEdgePanels = false;
         if (s.PackedA) Gemm.DirectA = false;
         if (s.TileEdges) Gemm.MaskedEdges = false;
+        if (s.NoSharedPacks) Gemm.SharePackedB = false;
         if (s.ChunkBytes > 0) Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes = s.ChunkBytes;
         ColumnSplit = s.ColumnSplit;
         if (s.WaitIdle > 0) WaitForIdle(s.WaitIdle, output);
         var clock = Stopwatch.StartNew();
         LoadBefore = LoadAverage();
-        output.WriteLine("Vector512 accelerated: " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated + ", Avx512F: " + System.Runtime.Intrinsics.X86.Avx512F.IsSupported + ", Gemm fast kernels: " + Gemm.FastKernels + ", packed panels: " + Gemm.PackPanels + ", blocked: " + Gemm.BlockedKernels + ", narrow edge panels: " + Gemm.NarrowEdgePanels + ", A in place: " + Gemm.DirectA + ", masked edges: " + Gemm.MaskedEdges + ", direct image VJP: " + Convolution.DirectInputVjp + ", relaxation step chunks: " + Symbolic.Rules.Compiled.RelaxationChunking.Enabled + " (at most " + Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes + " bytes)");
+        output.WriteLine("Vector512 accelerated: " + System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated + ", Avx512F: " + System.Runtime.Intrinsics.X86.Avx512F.IsSupported + ", Gemm fast kernels: " + Gemm.FastKernels + ", packed panels: " + Gemm.PackPanels + ", blocked: " + Gemm.BlockedKernels + ", narrow edge panels: " + Gemm.NarrowEdgePanels + ", A in place: " + Gemm.DirectA + ", masked edges: " + Gemm.MaskedEdges + ", shared packed weights: " + Gemm.SharePackedB + ", direct image VJP: " + Convolution.DirectInputVjp + ", relaxation step chunks: " + Symbolic.Rules.Compiled.RelaxationChunking.Enabled + " (at most " + Symbolic.Rules.Compiled.RelaxationChunking.MaxBytes + " bytes)");
         output.WriteLine("load average (1, 5, 15 min): " + LoadBefore + (Environment.ProcessorCount <= 2 ? "  (other processes on these cores skew the timings)" : ""));
         var peak = MeasurePeak(s, output, "before the cases");
         if (s.Gemm)
@@ -150,9 +158,13 @@ public static class BenchCommand
         output.WriteLine(Header());
         foreach (var c in cases)
         {
-            var r = Time(c, peak.Fma, s.Quick);
+            var r = Time(c, peak.Fma, s.Quick, s.Ab is null ? null : AbSettings[s.Ab], out var switched);
             results.Add(r);
             output.WriteLine(Row(r));
+            if (switched is not null)
+            {
+                output.WriteLine(Row(switched) + string.Create(CultureInfo.InvariantCulture, $"  <- --{s.Ab}, alternated: {switched.SamplesPerSecond / r.SamplesPerSecond:F3}x"));
+            }
         }
         var epochs = WantsEpochs(s) ? EpochCases.Run(output, results) : Array.Empty<EpochResult>();
         output.WriteLine();
@@ -311,9 +323,30 @@ public static class BenchCommand
     private const int JitQuietMilliseconds = 300;
     private const double MaxWarmSeconds = 10;
 
-    /// <summary>Times <paramref name="c"/>: warm-up, then repetitions of a calibrated number of steps; medians.</summary>
-    public static CaseResult Time(BenchCase c, IReadOnlyDictionary<int, double> peak, bool quick)
+    /// <summary>
+    /// The kernel settings <c>--ab</c> can switch: each flips one process-wide setting (true: switched, false: back to
+    /// the default), read at every kernel call, so a run can alternate them between repetitions.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Action<bool>> AbSettings = new SortedDictionary<string, Action<bool>>(StringComparer.Ordinal)
     {
+        ["packed-a"] = on => Gemm.DirectA = !on,
+        ["tile-edges"] = on => Gemm.MaskedEdges = !on,
+        ["no-shared-packs"] = on => Gemm.SharePackedB = !on,
+        ["wide-edges"] = on => Gemm.NarrowEdgePanels = !on,
+        ["no-blocked"] = on => Gemm.BlockedKernels = !on,
+    };
+
+    /// <summary>Times <paramref name="c"/>: warm-up, then repetitions of a calibrated number of steps; medians (see <see cref="Time(BenchCase, IReadOnlyDictionary{int, double}, bool, Action{bool}?, out CaseResult?)"/>).</summary>
+    public static CaseResult Time(BenchCase c, IReadOnlyDictionary<int, double> peak, bool quick) => Time(c, peak, quick, null, out _);
+
+    /// <summary>
+    /// Times one case: warm-up, calibration, then repetitions whose median gives the row. With <paramref name="alternate"/>,
+    /// every repetition is followed by one with the setting switched (alternate(true), restored after), whose median
+    /// gives <paramref name="switched"/>.
+    /// </summary>
+    public static CaseResult Time(BenchCase c, IReadOnlyDictionary<int, double> peak, bool quick, Action<bool>? alternate, out CaseResult? switched)
+    {
+        switched = null;
         var run = c.Setup(c);
         try
         {
@@ -327,7 +360,9 @@ public static class BenchCommand
             long methods = System.Runtime.JitInfo.GetCompiledMethodCount(), lastChange = 0;
             while (warmSteps < 2 || clock.Elapsed.TotalSeconds < warm || (clock.ElapsedMilliseconds - lastChange < JitQuietMilliseconds && clock.Elapsed.TotalSeconds < MaxWarmSeconds))
             {
+                alternate?.Invoke(warmSteps % 2 == 1);
                 run.Step();
+                alternate?.Invoke(false);
                 warmSteps++;
                 long now = System.Runtime.JitInfo.GetCompiledMethodCount();
                 if (now != methods)
@@ -346,26 +381,47 @@ public static class BenchCommand
             double perStep = clock.Elapsed.TotalSeconds / calibrationSteps;
             int stepsPerRep = Math.Max(1, (int)(rep / perStep));
             var times = new double[reps];
+            var switchedTimes = new double[reps];
             long allocated = GC.GetTotalAllocatedBytes(true);
             for (int r = 0; r < reps; r++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < stepsPerRep; i++) run.Step();
                 times[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / stepsPerRep;
+                if (alternate is null) continue;
+                alternate(true);
+                try
+                {
+                    t0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < stepsPerRep; i++) run.Step();
+                    switchedTimes[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / stepsPerRep;
+                }
+                finally
+                {
+                    alternate(false);
+                }
             }
-            double alloc = (GC.GetTotalAllocatedBytes(true) - allocated) / (double)(reps * stepsPerRep);
-            Array.Sort(times);
-            double median = times[reps / 2];
-            double samples = c.Batch / median;
-            double gflops = 2 * c.MacsPerSample * samples / 1e9;
-            // The peak is the float FMA loop's; a float64 case runs half as many lanes per instruction.
-            double fraction = peak.TryGetValue(c.Threads, out var p) ? gflops / (c.Float64 ? p / 2 : p) : double.NaN;
-            return new CaseResult(c, median, samples, gflops, fraction, alloc, run.MeanIterations?.Invoke() ?? 0, (times[^1] - times[0]) / median, c.Batch / times[0]);
+            double alloc = (GC.GetTotalAllocatedBytes(true) - allocated) / (double)(reps * stepsPerRep * (alternate is null ? 1 : 2));
+            if (alternate is not null) switched = Result(c, peak, switchedTimes, alloc, run);
+            return Result(c, peak, times, alloc, run);
         }
         finally
         {
             run.Owner?.Dispose();
         }
+    }
+
+    // A case's row from its repetitions' seconds per step.
+    private static CaseResult Result(BenchCase c, IReadOnlyDictionary<int, double> peak, double[] times, double alloc, CaseRun run)
+    {
+        times = (double[])times.Clone();
+        Array.Sort(times);
+        double median = times[times.Length / 2];
+        double samples = c.Batch / median;
+        double gflops = 2 * c.MacsPerSample * samples / 1e9;
+        // The peak is the float FMA loop's; a float64 case runs half as many lanes per instruction.
+        double fraction = peak.TryGetValue(c.Threads, out var p) ? gflops / (c.Float64 ? p / 2 : p) : double.NaN;
+        return new CaseResult(c, median, samples, gflops, fraction, alloc, run.MeanIterations?.Invoke() ?? 0, (times[^1] - times[0]) / median, c.Batch / times[0]);
     }
 
     private static string Label(BenchCase c) => $"{ShortGraph(c.Graph)} {c.Path} {c.Rule} b{c.Batch} t{c.Threads}";
