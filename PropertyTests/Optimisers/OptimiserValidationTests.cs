@@ -165,7 +165,7 @@ public class OptimiserValidationTests
         Assert.Equal(1, buffers.StepCount);
     }
 
-    private static readonly int[] Lengths = { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 100 };
+    private static readonly int[] Lengths = { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 100, 130, 257 };
 
     /// <summary>AllFinite is true on finite values (extremes included) and false wherever a NaN or an infinity sits, in float and double.</summary>
     [Fact]

@@ -219,13 +219,26 @@ public abstract record Optimiser(double LearningRate, double WeightDecay = 0)
         int n = values.Length, i = 0;
         if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= Vector512<T>.Count)
         {
-            var acc = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            // Four independent sums: one would wait on the add's latency every vector.
+            int w = Vector512<T>.Count;
+            Vector512<T> acc = Vector512<T>.Zero, acc1 = acc, acc2 = acc, acc3 = acc;
+            for (; i <= n - 4 * w; i += 4 * w)
+            {
+                var v0 = Vector512.LoadUnsafe(ref r, (nuint)i);
+                var v1 = Vector512.LoadUnsafe(ref r, (nuint)(i + w));
+                var v2 = Vector512.LoadUnsafe(ref r, (nuint)(i + 2 * w));
+                var v3 = Vector512.LoadUnsafe(ref r, (nuint)(i + 3 * w));
+                acc += v0 - v0;
+                acc1 += v1 - v1;
+                acc2 += v2 - v2;
+                acc3 += v3 - v3;
+            }
+            for (; i <= n - w; i += w)
             {
                 var v = Vector512.LoadUnsafe(ref r, (nuint)i);
                 acc += v - v;
             }
-            if (!Vector512.EqualsAll(acc, Vector512<T>.Zero)) return false;
+            if (!Vector512.EqualsAll(acc + acc1 + acc2 + acc3, Vector512<T>.Zero)) return false;
         }
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n - i >= Vector256<T>.Count)
         {
