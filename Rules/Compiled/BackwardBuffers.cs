@@ -65,6 +65,9 @@ public sealed class BackwardBuffers<T> : IRuleBuffers<T> where T : unmanaged, IB
     /// <summary>The backward matrices of the current step, by parameter index (what the phases pass as backward matrices).</summary>
     public T[]?[] Matrices { get; }
 
+    /// <inheritdoc/>
+    public T[]?[] SteadyMatrices => Matrices;
+
     /// <summary>Before a step: for learned ψ, ψ = W − D (D taken as W − ψ₀ at the first step). Allocates nothing.</summary>
     public void BeginStep(ParameterArrays<T> parameters)
     {

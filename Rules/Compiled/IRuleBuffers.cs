@@ -21,6 +21,13 @@ public interface IRuleBuffers<T> where T : unmanaged, IBinaryFloatingPointIeee75
     /// <summary>The state a checkpoint saves: name, shape, values. Empty for buffers without state between steps.</summary>
     IReadOnlyList<(string Name, int[] Shape, T[] Values)> Tensors();
 
+    /// <summary>
+    /// The rule's matrices that the shards' products read and nothing writes between <see cref="BeginStep"/> and
+    /// <see cref="EndStep"/> (backward matrices), so the products may share their packed panels like the parameters';
+    /// null entries are skipped. Empty by default.
+    /// </summary>
+    T[]?[] SteadyMatrices => System.Array.Empty<T[]?>();
+
     /// <summary>Restores what <see cref="Tensors"/> saved; <paramref name="values"/> finds a tensor by name (null when absent).</summary>
     void Restore(Func<string, T[]?> values);
 }

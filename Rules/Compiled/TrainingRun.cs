@@ -111,6 +111,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     private readonly int maxBatch;
     private readonly IRuleBuffers<T>? own;
     private readonly PackedOperandCache<T> packs = new();
+    private T[]?[] steady = Array.Empty<T[]?>();
     private OptimiserBuffers<T>? moments;
     private Type? momentsOwner;
 
@@ -276,7 +277,7 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
     {
         int size = stepBatch.Size;
         // The parameters do not change until the update: their packed panels are shared by every shard's products.
-        packs.BeginStep(stepParameters!.Arrays);
+        packs.BeginStep(SteadyMatrices(stepParameters!.Arrays));
         active = pool is null ? 1 : Math.Min(shards.Length, Math.Max(Math.Min(Threads, size), (size + capacity - 1) / capacity));
         if (active == 1) RunShard(0);
         else pool!.Run(active, this, static (self, start, count) => { for (int i = start; i < start + count; i++) self.RunShard(i); });
@@ -301,6 +302,17 @@ public sealed class TrainingRun<TGraph, T, TPhase> : CompiledRuleState<TGraph, T
                 throw new ArithmeticException("The update of parameter '" + layout.Graph.Nodes[layout.ParameterIds[k]].Name + "' holds a NaN or an infinity; the parameters were left unchanged.");
             }
         }
+    }
+
+    // The parameters and the rule's steady matrices, in one reused array (a step allocates nothing).
+    private T[]?[] SteadyMatrices(T[][] parameters)
+    {
+        var extra = own?.SteadyMatrices ?? Array.Empty<T[]?>();
+        if (extra.Length == 0) return parameters;
+        if (steady.Length != parameters.Length + extra.Length) steady = new T[]?[parameters.Length + extra.Length];
+        parameters.CopyTo(steady, 0);
+        extra.CopyTo(steady, parameters.Length);
+        return steady;
     }
 
     private void PrepareMoments(Optimiser optimiser)

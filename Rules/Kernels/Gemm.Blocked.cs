@@ -9,15 +9,18 @@ namespace Symbolic.Rules.Kernels;
 public static partial class Gemm
 {
     // The blocked path (BLIS's five loops, transposed for row-major C with vectors along n):
-    //   for each block of BlockRows rows of A            (A's packed block stays in L2/L3)
+    //   for each block of BlockRows rows of A            (A's block stays in L2/L3)
     //     for each k-block of BlockK                      (C is updated once per k-block)
-    //       pack A's rows into groups of one vector's rows, p-major (the micro-kernel broadcasts from one cache line)
+    //       A read in place (a micro-panel's 8 rows, or for TN its kc rows of 8 columns, stay in L1 across the panels of
+    //       B); packed into groups of one vector's rows, p-major, only when its rows are a multiple of 4 KB apart (they
+    //       would share L1 sets) and for the last micro-panel when it has fewer than MicroRows rows
     //       for each block of BlockPanels column panels  (B's packed block, BlockK x 16 panels, stays in L2)
-    //         pack B into panels of MicroVectors vectors, p-major
-    //         for each micro-panel of MicroRows rows of A  (stays in L1 while the panels of B stream past it)
+    //         pack B into panels of MicroVectors vectors, p-major (or take them from the thread's
+    //         PackedOperandCache when B is one of the step's parameters: packed once per step)
+    //         for each micro-panel of MicroRows rows of A
     //           for each panel of B: the MicroRows x MicroVectors-vector micro-kernel
-    // Edges are computed whole into a scratch tile over zero-padded panels, then merged, so every kernel call is the
-    // same full-size kernel.
+    // The last, narrower panel runs a 1- or 2-vector kernel and stores its last vector masked; an edge of fewer than
+    // MicroRows rows is computed into a scratch tile and merged.
 
     /// <summary>
     /// Whether large products (see <see cref="BlockedMinRows"/>) take the cache-blocked path with packed A and B and the

@@ -15,7 +15,7 @@ namespace Symbolic.Rules.Kernels;
 /// </summary>
 /// <remarks>
 /// float and double run Vector512 FMA micro-kernels when the hardware has AVX-512: from
-/// <see cref="BlockedMinRows"/> rows, a cache-blocked path with packed A and B (Gemm.Blocked.cs); below it,
+/// <see cref="BlockedMinRows"/> rows, a cache-blocked path with packed B and A read in place (Gemm.Blocked.cs); below it,
 /// register-blocked kernels (NT along k, NN and TN along n with A broadcast; see docs/performance.md); other element types, other
 /// hardware and shapes under one vector wide run a portable path over <see cref="TensorPrimitives"/> (Vector256 or
 /// Vector128 where that is the widest). The strided overloads take leading dimensions (the distance between rows)

@@ -27,7 +27,7 @@ public sealed class PackedOperandCache<T> where T : unmanaged, INumber<T>
     private static PackedOperandCache<T>? current;
 
     private readonly object gate = new();
-    private T[][] arrays = Array.Empty<T[]>();
+    private T[]?[] arrays = Array.Empty<T[]?>();
     private Entry[] entries = Array.Empty<Entry>();
     private int version;
 
@@ -35,8 +35,8 @@ public sealed class PackedOperandCache<T> where T : unmanaged, INumber<T>
     internal static PackedOperandCache<T>? Current => current;
 
     /// <summary>Starts a step: <paramref name="matrices"/> are the arrays that stay unchanged until the next call; every
-    /// earlier packing is dropped.</summary>
-    public void BeginStep(T[][] matrices)
+    /// earlier packing is dropped (null entries are skipped).</summary>
+    public void BeginStep(T[]?[] matrices)
     {
         ArgumentNullException.ThrowIfNull(matrices);
         arrays = matrices;
