@@ -282,6 +282,22 @@ public static partial class Gemm
                     Vector512.LoadUnsafe(ref sp, (nuint)(2 * v)).StoreUnsafe(ref dp, (nuint)(2 * v));
                 }
             }
+            else if (MaskedEdges)
+            {
+                // Whole vectors, then the last one through a masked load that reads nothing past column cols and
+                // fills the padding with zeros (a copy and a clear per row cost two calls for a few dozen bytes).
+                int width = PanelWidth(cols, nr, v, narrow);
+                int whole = cols / v * v;
+                var mask = Simd.LanesBelow<T>(cols - whole);
+                for (int p = 0; p < kc; p++)
+                {
+                    ref T sp = ref Unsafe.Add(ref s, p * ldb);
+                    ref T dp = ref Unsafe.Add(ref d, p * width);
+                    for (int w = 0; w < whole; w += v) Vector512.LoadUnsafe(ref sp, (nuint)w).StoreUnsafe(ref dp, (nuint)w);
+                    if (whole < cols) Simd.LoadMasked(ref Unsafe.Add(ref sp, whole), mask).StoreUnsafe(ref dp, (nuint)whole);
+                    for (int w = (cols + v - 1) / v * v; w < width; w += v) Vector512<T>.Zero.StoreUnsafe(ref dp, (nuint)w);
+                }
+            }
             else
             {
                 int width = PanelWidth(cols, nr, v, narrow);
