@@ -105,6 +105,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("bench --gemm --json x.json", "--json does not apply to --gemm")]
     [InlineData("bench --blas", "--blas adds reference rows to --gemm")]
     [InlineData("bench --check --filter bp", "--filter does not apply to --check")]
+    [InlineData("bench --ab nonsense", "--ab takes one of no-blocked, no-shared-packs, packed-a, tile-edges, wide-edges, not 'nonsense'")]
+    [InlineData("bench --gemm --ab packed-a", "--ab applies to the cases, not to --gemm")]
+    [InlineData("bench --ab packed-a --packed-a", "--ab packed-a alternates with the default, so --packed-a cannot be given as well")]
     [InlineData("demo --eta 0.5 --eta 0.7", "--eta")]
     // a filter that matches no case
     [InlineData("bench --filter nonsense", "no bench case matches 'nonsense'; cases are named like 'mlp generated bp b1 t1' (graph mlp|cnn|gait|gated")]

@@ -113,13 +113,13 @@ public sealed class PackedOperandCache<T> where T : unmanaged, INumber<T>
     {
         foreach (var e in Volatile.Read(ref entries))
         {
-            if (e.Array == array && e.Offset == offset && e.Transposed == transposed && e.Ldb == ldb && e.N == n && e.K == k && e.BlockK == blockK && e.Narrow == narrow) return e;
+            if (e.Matches(array, offset, transposed, ldb, n, k, blockK, narrow)) return e;
         }
         lock (gate)
         {
             foreach (var e in entries)
             {
-                if (e.Array == array && e.Offset == offset && e.Transposed == transposed && e.Ldb == ldb && e.N == n && e.K == k && e.BlockK == blockK && e.Narrow == narrow) return e;
+                if (e.Matches(array, offset, transposed, ldb, n, k, blockK, narrow)) return e;
             }
             var added = new Entry(array, offset, transposed, ldb, n, k, blockK, narrow, Gemm.PackedWidth<T>(n, narrow));
             var grown = new Entry[entries.Length + 1];
@@ -143,5 +143,8 @@ public sealed class PackedOperandCache<T> where T : unmanaged, INumber<T>
             (Array, Offset, Transposed, Ldb, N, K, BlockK, Narrow, PackedWidth) = (array, offset, transposed, ldb, n, k, blockK, narrow, packedWidth);
             Buffer = new T[packedWidth * k];
         }
+
+        public bool Matches(int array, nint offset, bool transposed, nint ldb, int n, int k, int blockK, bool narrow) =>
+            Array == array && Offset == offset && Transposed == transposed && Ldb == ldb && N == n && K == k && BlockK == blockK && Narrow == narrow;
     }
 }

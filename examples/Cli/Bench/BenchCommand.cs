@@ -92,6 +92,17 @@ public static class BenchCommand
         if (s.Blas && !s.Gemm) throw new UsageException("--blas adds reference rows to --gemm; give both");
         if (s.Ab != null && !AbSettings.ContainsKey(s.Ab)) throw new UsageException("--ab takes one of " + string.Join(", ", AbSettings.Keys) + ", not '" + s.Ab + "'");
         if (s.Ab != null && (s.Gemm || s.Check)) throw new UsageException("--ab applies to the cases, not to " + (s.Gemm ? "--gemm" : "--check"));
+        // --ab switches between the default and the switched setting, so the same setting given as a flag would be undone.
+        bool sameFlag = s.Ab switch
+        {
+            "packed-a" => s.PackedA,
+            "tile-edges" => s.TileEdges,
+            "no-shared-packs" => s.NoSharedPacks,
+            "wide-edges" => s.WideEdges,
+            "no-blocked" => s.NoBlocked,
+            _ => false,
+        };
+        if (sameFlag) throw new UsageException("--ab " + s.Ab + " alternates with the default, so --" + s.Ab + " cannot be given as well");
         string? only = s.Check ? "--check" : s.Gemm ? "--gemm" : null;
         if (only != null)
         {
